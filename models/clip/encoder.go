@@ -1,0 +1,87 @@
+// encoder.go mirrors Hugging Face's CLIPEncoderLayer, CLIPAttention and CLIPMLP
+// (transformers/models/clip/modeling_clip.py), shared by both towers. Scopes are named after the checkpoint keys
+// (self_attn/q_proj, layer_norm1, mlp/fc1, ...), so the weight of a node is the checkpoint tensor of that name.
+package clip
+
+import (
+	"github.com/gomlx/compute"
+	"github.com/gomlx/gomlx/core/graph"
+	"github.com/gomlx/gomlx/ml/layers/attention"
+	"github.com/gomlx/gomlx/ml/model"
+	"github.com/gomlx/gomlx/ml/nn"
+)
+
+// towerConfig is what an encoder needs from either sub-config.
+type towerConfig struct {
+	hidden, heads, layers int
+	activation            string
+	eps                   float64
+	causal                bool // text tower: each position attends only to itself and earlier positions
+}
+
+// param returns the node of the weight called name in scope.
+func param(scope *model.Scope, g *graph.Graph, name string) *graph.Node {
+	v := scope.GetVariable(name)
+	if v == nil {
+		// Unreachable after loadWeights succeeded: it checks every key the graph reads.
+		panic("clip: weight " + scope.Scope() + "/" + name + " not loaded")
+	}
+	return v.ValueGraph(g)
+}
+
+// linear is nn.Linear: x @ weight.T + bias, weight stored [out, in] as in the checkpoint.
+func linear(scope *model.Scope, x *graph.Node) *graph.Node {
+	g := x.Graph()
+	w := param(scope, g, "weight")
+	var b *graph.Node
+	if scope.GetVariable("bias") != nil {
+		b = param(scope, g, "bias")
+	}
+	return nn.Dense(x, w, b, compute.DenseLayoutOutputsInput)
+}
+
+// layerNorm is nn.LayerNorm over the last axis.
+func layerNorm(scope *model.Scope, x *graph.Node, eps float64) *graph.Node {
+	g := x.Graph()
+	return nn.LayerNorm(x, []int{-1}, eps, param(scope, g, "weight"), param(scope, g, "bias"), nil)
+}
+
+// encoder is CLIPEncoder: cfg.layers pre-LayerNorm transformer layers. x: [batch, seq, hidden].
+func encoder(scope *model.Scope, x *graph.Node, cfg towerConfig) *graph.Node {
+	layers := scope.In("layers")
+	for i := 0; i < cfg.layers; i++ {
+		x = encoderLayer(layers.In("%d", i), x, cfg)
+	}
+	return x
+}
+
+// encoderLayer is CLIPEncoderLayer.
+func encoderLayer(scope *model.Scope, x *graph.Node, cfg towerConfig) *graph.Node {
+	residual := x
+	x = layerNorm(scope.In("layer_norm1"), x, cfg.eps)
+	x = selfAttention(scope.In("self_attn"), x, cfg)
+	x = graph.Add(residual, x)
+
+	residual = x
+	x = layerNorm(scope.In("layer_norm2"), x, cfg.eps)
+	mlp := scope.In("mlp")
+	x = linear(mlp.In("fc1"), x)
+	x = activate(x, cfg.activation)
+	x = linear(mlp.In("fc2"), x)
+	return graph.Add(residual, x)
+}
+
+// selfAttention is CLIPAttention: multi-head scaled dot-product attention with separate q/k/v projections.
+// x: [batch, seq, hidden] -> [batch, seq, hidden].
+func selfAttention(scope *model.Scope, x *graph.Node, cfg towerConfig) *graph.Node {
+	dims := x.Shape().Dimensions
+	batch, seq := dims[0], dims[1]
+	headDim := cfg.hidden / cfg.heads
+	split := func(n *graph.Node) *graph.Node { return graph.Reshape(n, batch, seq, cfg.heads, headDim) } // [batch, seq, heads, headDim]
+	q := split(linear(scope.In("q_proj"), x))
+	k := split(linear(scope.In("k_proj"), x))
+	v := split(linear(scope.In("v_proj"), x))
+	out, _ := attention.Core(q, k, v, attention.LayoutBSHD, attention.CoreOptions{UseCausalMask: cfg.causal})
+	out = graph.Reshape(out, batch, seq, cfg.hidden)
+	return linear(scope.In("out_proj"), out)
+}

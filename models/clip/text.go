@@ -1,0 +1,38 @@
+// text.go mirrors Hugging Face's CLIPTextEmbeddings and CLIPTextTransformer plus CLIPModel's text_projection
+// (transformers/models/clip/modeling_clip.py).
+package clip
+
+import (
+	"github.com/gomlx/compute/dtypes"
+	"github.com/gomlx/gomlx/core/graph"
+	"github.com/gomlx/gomlx/ml/model"
+)
+
+// textTower maps input_ids [batch, seq] (int32) and the pooled position of each row [batch] (int32) to
+// L2-normalised text_embeds [batch, projection_dim].
+//
+// The causal mask means no position sees a later one, so the state at the end-of-text token is the same
+// whatever follows it: batches are padded to a common length and trimmed to the longest prompt (not 77)
+// without changing any embedding.
+func textTower(root *model.Scope, ids, pooledAt *graph.Node, cfg *Config) *graph.Node {
+	t := cfg.TextConfig
+	g := ids.Graph()
+	batch, seq := ids.Shape().Dimensions[0], ids.Shape().Dimensions[1]
+	pooledAt.AssertDims(batch)
+	scope := root.In("text_model")
+	emb := scope.In("embeddings")
+
+	x := graph.Gather(param(emb.In("token_embedding"), g, "weight"), graph.ExpandAxes(ids, -1)) // [batch, seq, hidden]
+	positions := graph.Slice(param(emb.In("position_embedding"), g, "weight"), graph.AxisRange(0, seq))
+	x = graph.Add(x, graph.ExpandAxes(positions, 0))
+
+	x = encoder(scope.In("encoder"), x, towerConfig{
+		hidden: t.HiddenSize, heads: t.NumAttentionHeads, layers: t.NumHiddenLayers,
+		activation: t.HiddenAct, eps: t.LayerNormEps, causal: true,
+	})
+	// Pool before final_layer_norm: LayerNorm acts per position, so normalising only the pooled row is the same.
+	pooled := graph.Einsum("bs,bsh->bh", graph.OneHot(pooledAt, seq, dtypes.Float32), x) // [batch, hidden]
+	pooled = layerNorm(scope.In("final_layer_norm"), pooled, t.LayerNormEps)
+	features := linear(root.In("text_projection"), pooled) // text_features: [batch, projection_dim]
+	return graph.L2Normalize(features, 1)
+}

@@ -1,0 +1,324 @@
+package clip
+
+import (
+	"encoding/binary"
+	"encoding/json"
+	"errors"
+	"math"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"testing"
+
+	"github.com/gomlx/compute/dtypes/bfloat16"
+	"github.com/gomlx/compute/dtypes/float16"
+)
+
+// stTensor is a tensor to write into a test safetensors file: raw little-endian bytes with a dtype and shape.
+type stTensor struct {
+	dtype string
+	shape []int
+	data  []byte
+}
+
+// writeSafetensors writes tensors in safetensors layout; header overrides (if non-nil) replace the JSON header.
+func writeSafetensors(t *testing.T, path string, ts map[string]stTensor, header []byte) {
+	t.Helper()
+	names := make([]string, 0, len(ts))
+	for name := range ts {
+		names = append(names, name)
+	}
+	sort.Strings(names)
+	h := map[string]any{"__metadata__": map[string]string{"format": "pt"}}
+	var data []byte
+	for _, name := range names {
+		tt := ts[name]
+		h[name] = map[string]any{"dtype": tt.dtype, "shape": tt.shape, "data_offsets": []int{len(data), len(data) + len(tt.data)}}
+		data = append(data, tt.data...)
+	}
+	if header == nil {
+		var err error
+		if header, err = json.Marshal(h); err != nil {
+			t.Fatal(err)
+		}
+	}
+	out := binary.LittleEndian.AppendUint64(nil, uint64(len(header)))
+	out = append(append(out, header...), data...)
+	if err := os.WriteFile(path, out, 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func f32Bytes(v ...float32) []byte {
+	var b []byte
+	for _, x := range v {
+		b = binary.LittleEndian.AppendUint32(b, math.Float32bits(x))
+	}
+	return b
+}
+
+func TestSafetensorsDTypes(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "w.safetensors")
+	want := []float32{1.5, -2.25, 0, 65504}
+	var f16, bf16, f64 []byte
+	for _, x := range want {
+		f16 = binary.LittleEndian.AppendUint16(f16, float16.FromFloat32(x).Bits())
+		bf16 = binary.LittleEndian.AppendUint16(bf16, bfloat16.FromFloat32(x).Bits())
+		f64 = binary.LittleEndian.AppendUint64(f64, math.Float64bits(float64(x)))
+	}
+	writeSafetensors(t, path, map[string]stTensor{
+		"f32":  {"F32", []int{2, 2}, f32Bytes(want...)},
+		"f16":  {"F16", []int{4}, f16},
+		"bf16": {"BF16", []int{4}, bf16},
+		"f64":  {"F64", []int{4}, f64},
+		"i64":  {"I64", []int{1, 2}, binary.LittleEndian.AppendUint64(binary.LittleEndian.AppendUint64(nil, 7), 9)},
+	}, nil)
+	st, err := readSafetensors(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	for _, name := range []string{"f32", "f16", "f64"} {
+		got, _, err := st.Float32(name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i := range want {
+			if got[i] != want[i] {
+				t.Errorf("%s[%d] = %g, want %g", name, i, got[i], want[i])
+			}
+		}
+	}
+	got, _, err := st.Float32("bf16")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range want {
+		if math.Abs(float64(got[i]-want[i])) > math.Abs(float64(want[i]))/128 {
+			t.Errorf("bf16[%d] = %g, want about %g", i, got[i], want[i])
+		}
+	}
+	if _, _, err := st.Float32("i64"); err == nil || !strings.Contains(err.Error(), `"i64"`) {
+		t.Errorf("reading I64 as float: err = %v, want an error naming the tensor", err)
+	}
+	ints, shape, err := st.Int64("i64")
+	if err != nil || ints[0] != 7 || ints[1] != 9 || len(shape) != 2 {
+		t.Errorf("Int64 = %v %v %v", ints, shape, err)
+	}
+}
+
+func TestSafetensorsMalformed(t *testing.T) {
+	dir := t.TempDir()
+	good := map[string]stTensor{"w": {"F32", []int{2}, f32Bytes(1, 2)}}
+	cases := []struct {
+		name  string
+		write func(path string)
+		want  string
+	}{
+		{"empty file", func(p string) { os.WriteFile(p, nil, 0o644) }, "only 0 bytes"},
+		{"header length past end", func(p string) {
+			os.WriteFile(p, binary.LittleEndian.AppendUint64(nil, 1<<40), 0o644)
+		}, "header length"},
+		{"header not JSON", func(p string) { writeSafetensors(t, p, good, []byte("{not json")) }, "not JSON"},
+		{"offsets past end", func(p string) {
+			writeSafetensors(t, p, good, []byte(`{"w":{"dtype":"F32","shape":[4],"data_offsets":[0,16]}}`))
+		}, "outside"},
+		{"unknown dtype", func(p string) {
+			writeSafetensors(t, p, good, []byte(`{"w":{"dtype":"F12","shape":[2],"data_offsets":[0,8]}}`))
+		}, `unknown dtype "F12"`},
+		{"size mismatch", func(p string) {
+			writeSafetensors(t, p, good, []byte(`{"w":{"dtype":"F32","shape":[3],"data_offsets":[0,8]}}`))
+		}, "should take 12 bytes"},
+		{"negative dim", func(p string) {
+			writeSafetensors(t, p, good, []byte(`{"w":{"dtype":"F32","shape":[-2],"data_offsets":[0,8]}}`))
+		}, "negative dimension"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			path := filepath.Join(dir, strings.ReplaceAll(c.name, " ", "_")+".safetensors")
+			c.write(path)
+			_, err := readSafetensors(path)
+			if err == nil || !strings.Contains(err.Error(), c.want) || !strings.Contains(err.Error(), path) {
+				t.Errorf("err = %v, want one naming the file and containing %q", err, c.want)
+			}
+		})
+	}
+}
+
+// copyCheckpoint copies a fixture checkpoint's small files into a new temporary directory, leaving the weights
+// to the caller.
+func copyCheckpoint(t *testing.T, name string) string {
+	t.Helper()
+	dst := t.TempDir()
+	for _, f := range []string{"config.json", "preprocessor_config.json", "vocab.json", "merges.txt"} {
+		data, err := os.ReadFile(filepath.Join(fixturesDir, name, f))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(dst, f), data, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return dst
+}
+
+// fixtureTensors reads every tensor of a fixture checkpoint as raw bytes.
+func fixtureTensors(t *testing.T, name string) map[string]stTensor {
+	t.Helper()
+	st, err := readSafetensors(filepath.Join(fixturesDir, name, "model.safetensors"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	out := map[string]stTensor{}
+	for _, key := range st.Names() {
+		info := st.tensors[key]
+		buf := make([]byte, info.DataOffsets[1]-info.DataOffsets[0])
+		if err := st.readAt(key, buf, st.dataStart+info.DataOffsets[0]); err != nil {
+			t.Fatal(err)
+		}
+		out[key] = stTensor{info.DType, info.Shape, buf}
+	}
+	return out
+}
+
+func TestLoadWeightsErrors(t *testing.T) {
+	cfg, err := LoadConfig(filepath.Join(fixturesDir, "clip-tiny", "config.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	mutate := map[string]func(ts map[string]stTensor){
+		"missing weight": func(ts map[string]stTensor) { delete(ts, "vision_model.post_layernorm.bias") },
+		"unused key": func(ts map[string]stTensor) {
+			ts["vision_model.extra.weight"] = stTensor{"F32", []int{1}, f32Bytes(1)}
+		},
+		"wrong shape": func(ts map[string]stTensor) {
+			w := ts["text_projection.weight"]
+			ts["text_projection.weight"] = stTensor{"F32", []int{32, 16}, w.data}
+		},
+		"integer weight": func(ts map[string]stTensor) {
+			ts["logit_scale"] = stTensor{"I32", []int{}, []byte{1, 0, 0, 0}}
+		},
+	}
+	wantErr := map[string]string{
+		"missing weight": `"vision_model.post_layernorm.bias" (shape [32]) is missing`,
+		"unused key":     `unexpected weight "vision_model.extra.weight"`,
+		"wrong shape":    `"text_projection.weight" has shape [32 16], config.json implies [16 32]`,
+		"integer weight": `"logit_scale" has dtype I32`,
+	}
+	for name, f := range mutate {
+		t.Run(name, func(t *testing.T) {
+			dir := t.TempDir()
+			ts := fixtureTensors(t, "clip-tiny")
+			f(ts)
+			writeSafetensors(t, filepath.Join(dir, "model.safetensors"), ts, nil)
+			_, err := loadWeights(dir, cfg)
+			if err == nil || !strings.Contains(err.Error(), wantErr[name]) {
+				t.Errorf("err = %v, want it to contain %s", err, wantErr[name])
+			}
+			var we *WeightError
+			if name != "integer weight" && !errors.As(err, &we) {
+				t.Errorf("err %v is not a *WeightError", err)
+			}
+		})
+	}
+	t.Run("no weights", func(t *testing.T) {
+		_, err := loadWeights(t.TempDir(), cfg)
+		if err == nil || !strings.Contains(err.Error(), "expected model.safetensors") {
+			t.Errorf("err = %v", err)
+		}
+	})
+	t.Run("pytorch only", func(t *testing.T) {
+		dir := t.TempDir()
+		os.WriteFile(filepath.Join(dir, "pytorch_model.bin"), []byte("x"), 0o644)
+		_, err := loadWeights(dir, cfg)
+		if err == nil || !strings.Contains(err.Error(), "only PyTorch weights") {
+			t.Errorf("err = %v", err)
+		}
+	})
+}
+
+// TestShardedCheckpoint splits clip-tiny into two shards with an index and checks it embeds identically.
+func TestShardedCheckpoint(t *testing.T) {
+	dir := copyCheckpoint(t, "clip-tiny")
+	ts := fixtureTensors(t, "clip-tiny")
+	shards := []map[string]stTensor{{}, {}}
+	weightMap := map[string]string{}
+	for key, tt := range ts {
+		i := 0
+		if strings.HasPrefix(key, "vision_model.") {
+			i = 1
+		}
+		shards[i][key] = tt
+		weightMap[key] = []string{"model-00001-of-00002.safetensors", "model-00002-of-00002.safetensors"}[i]
+	}
+	writeSafetensors(t, filepath.Join(dir, "model-00001-of-00002.safetensors"), shards[0], nil)
+	writeSafetensors(t, filepath.Join(dir, "model-00002-of-00002.safetensors"), shards[1], nil)
+	index, _ := json.Marshal(map[string]any{"metadata": map[string]int{"total_size": 0}, "weight_map": weightMap})
+	if err := os.WriteFile(filepath.Join(dir, "model.safetensors.index.json"), index, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	sharded, err := Load(dir, Options{Backend: testBackends(t)["go"]})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sharded.Close()
+	single := loadTestModel(t, "clip-tiny", "go")
+	g := loadGolden(t, "clip-tiny")
+	a, err := sharded.EmbedImages(g.pixels[:2])
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := single.EmbedImages(g.pixels[:2])
+	if err != nil {
+		t.Fatal(err)
+	}
+	checkClose(t, "sharded vs single", a, b, 0)
+
+	// An index that assigns a key to the wrong shard is an error naming both.
+	weightMap["logit_scale"] = "model-00002-of-00002.safetensors"
+	index, _ = json.Marshal(map[string]any{"weight_map": weightMap})
+	os.WriteFile(filepath.Join(dir, "model.safetensors.index.json"), index, 0o644)
+	if _, err := Load(dir, Options{Backend: testBackends(t)["go"]}); err == nil || !strings.Contains(err.Error(), `"logit_scale"`) {
+		t.Errorf("wrong shard assignment: err = %v", err)
+	}
+}
+
+// TestWeightsAllUsed checks that the graphs read every loaded weight: a loaded but unused weight would mean a
+// layer silently skipped.
+func TestWeightsAllUsed(t *testing.T) {
+	for _, ckpt := range checkpoints {
+		m := loadTestModel(t, ckpt, "go")
+		g := loadGolden(t, ckpt)
+		if _, err := m.EmbedImages(g.pixels[:1]); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := m.EmbedTexts([]string{"a cat"}); err != nil {
+			t.Fatal(err)
+		}
+		pixels, err := m.pixelTensor(g.pixels[:1])
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, imageGraph, err := m.imageExec.ExecWithGraph(pixels)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ids, pos := m.tokenBatch([]string{"a cat"})
+		_, textGraph, err := m.textExec.ExecWithGraph(ids, pos)
+		if err != nil {
+			t.Fatal(err)
+		}
+		n := 0
+		for v := range m.store.IterVariables() {
+			n++
+			if !v.InUseByGraph(imageGraph) && !v.InUseByGraph(textGraph) && v.Name() != "logit_scale" {
+				t.Errorf("%s: weight %s is loaded but used by neither graph", ckpt, v.Path())
+			}
+		}
+		if want := len(expectedWeights(m.Config)); n != want {
+			t.Errorf("%s: %d variables, want %d", ckpt, n, want)
+		}
+	}
+}
