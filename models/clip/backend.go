@@ -4,6 +4,7 @@
 package clip
 
 import (
+	"context"
 	"fmt"
 	"net"
 	"net/http"
@@ -30,7 +31,7 @@ func NewBackend(logf func(format string, args ...any)) (compute.Backend, error) 
 	if logf == nil {
 		logf = func(string, ...any) {}
 	}
-	if config, ok := os.LookupEnv(compute.ConfigEnvVar); ok && config != "" {
+	if config := os.Getenv(compute.ConfigEnvVar); config != "" {
 		name, _, _ := strings.Cut(config, ":")
 		if !slices.Contains(compute.List(), name) {
 			return nil, fmt.Errorf("%s=%q: this build has no %q engine; available: %s (ONNX Runtime needs a build with -tags onnx)",
@@ -53,9 +54,9 @@ func NewBackend(logf func(format string, args ...any)) (compute.Backend, error) 
 		if err == nil {
 			return b, nil
 		}
-		reasons = append(reasons, candidate.title+": "+firstLine(err))
+		reasons = append(reasons, candidate.title+": "+shortReason(err))
 		if next := nextAvailable(i + 1); next != "" {
-			logf("%s is not available (%s); using %s instead", candidate.title, firstLine(err), next)
+			logf("%s is not available (%s); using %s instead", candidate.title, shortReason(err), next)
 		}
 	}
 	return nil, fmt.Errorf("no compute engine could start: %s", strings.Join(reasons, "; "))
@@ -87,27 +88,60 @@ func sortedBackends() []string {
 	return names
 }
 
+// shortReason says in a few words why a backend did not start. Installer errors nest five levels of context
+// ("backend ... failed to auto-install ...: failed to fetch release data from URL: Get URL: dial tcp: ...");
+// the innermost cause is what tells a person what is wrong.
+func shortReason(err error) string {
+	msg := firstLine(err)
+	if !strings.Contains(msg, "auto-install") {
+		return msg
+	}
+	parts := strings.Split(msg, ": ")
+	return "could not download it: " + parts[len(parts)-1]
+}
+
 // firstLine keeps an error to one line: backend errors can carry stack traces.
 func firstLine(err error) string {
 	s, _, _ := strings.Cut(err.Error(), "\n")
 	return s
 }
 
-// boundInstallerHTTP puts connect and response-header timeouts on http.DefaultTransport. The XLA and ONNX Runtime
+// installerStallTimeout is how long the engine installers' downloads may go without receiving a byte
+// (tests shorten it).
+var installerStallTimeout = 30 * time.Second
+
+// boundInstallerHTTP makes http.DefaultTransport give up on silent servers. The XLA and ONNX Runtime
 // auto-installers use http.DefaultClient, which has no timeout at all: behind a proxy that accepts connections and
-// never answers they hung for minutes. Bounding only the connection and the wait for headers keeps large plugin
-// downloads working.
+// never answers they hung for a minute (Go's own limit on a proxy CONNECT) or forever. A whole-request timeout
+// would break large plugin downloads on slow links, so instead every connection errors out when no byte arrives
+// for installerStallTimeout, and dialing and TLS handshakes are bounded.
 func boundInstallerHTTP() {
 	t, ok := http.DefaultTransport.(*http.Transport)
 	if !ok {
 		return
 	}
-	if t.ResponseHeaderTimeout == 0 {
-		t.ResponseHeaderTimeout = 30 * time.Second
-	}
 	dialer := &net.Dialer{Timeout: 15 * time.Second, KeepAlive: 30 * time.Second}
-	t.DialContext = dialer.DialContext
-	if t.TLSHandshakeTimeout == 0 {
-		t.TLSHandshakeTimeout = 15 * time.Second
+	stall := installerStallTimeout
+	t.DialContext = func(ctx context.Context, network, addr string) (net.Conn, error) {
+		c, err := dialer.DialContext(ctx, network, addr)
+		if err != nil {
+			return nil, err
+		}
+		return &stallConn{Conn: c, stall: stall}, nil
 	}
+	t.TLSHandshakeTimeout = 15 * time.Second
+	t.ResponseHeaderTimeout = stall
+}
+
+// stallConn fails a Read that waits longer than stall for data.
+type stallConn struct {
+	net.Conn
+	stall time.Duration
+}
+
+func (c *stallConn) Read(p []byte) (int, error) {
+	if err := c.Conn.SetReadDeadline(time.Now().Add(c.stall)); err != nil {
+		return 0, err
+	}
+	return c.Conn.Read(p)
 }
