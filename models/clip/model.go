@@ -63,19 +63,19 @@ func Load(dir string, opts Options) (*Model, error) {
 		return nil, fmt.Errorf("%s: preprocessor_config.json crops to %d pixels but config.json's vision_config.image_size is %d",
 			dir, proc.ImageSize(), cfg.VisionConfig.ImageSize)
 	}
-	store, err := loadWeights(dir, cfg)
+	backend := opts.Backend
+	if backend == nil {
+		if backend, err = NewBackend(opts.Logf); err != nil {
+			return nil, err
+		}
+	}
+	store, err := loadWeights(dir, cfg, backend)
 	if err != nil {
 		return nil, err
 	}
 	scale, err := storedLogitScale(store)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", dir, err)
-	}
-	backend := opts.Backend
-	if backend == nil {
-		if backend, err = NewBackend(opts.Logf); err != nil {
-			return nil, err
-		}
 	}
 	m := &Model{
 		Config: cfg, Tokenizer: tok, Processor: proc,

@@ -213,7 +213,7 @@ func TestLoadWeightsErrors(t *testing.T) {
 			ts := fixtureTensors(t, "clip-tiny")
 			f(ts)
 			writeSafetensors(t, filepath.Join(dir, "model.safetensors"), ts, nil)
-			_, err := loadWeights(dir, cfg)
+			_, err := loadWeights(dir, cfg, testBackends(t)["go"])
 			if err == nil || !strings.Contains(err.Error(), wantErr[name]) {
 				t.Errorf("err = %v, want it to contain %s", err, wantErr[name])
 			}
@@ -224,7 +224,7 @@ func TestLoadWeightsErrors(t *testing.T) {
 		})
 	}
 	t.Run("no weights", func(t *testing.T) {
-		_, err := loadWeights(t.TempDir(), cfg)
+		_, err := loadWeights(t.TempDir(), cfg, testBackends(t)["go"])
 		if err == nil || !strings.Contains(err.Error(), "expected model.safetensors") {
 			t.Errorf("err = %v", err)
 		}
@@ -232,7 +232,7 @@ func TestLoadWeightsErrors(t *testing.T) {
 	t.Run("pytorch only", func(t *testing.T) {
 		dir := t.TempDir()
 		os.WriteFile(filepath.Join(dir, "pytorch_model.bin"), []byte("x"), 0o644)
-		_, err := loadWeights(dir, cfg)
+		_, err := loadWeights(dir, cfg, testBackends(t)["go"])
 		if err == nil || !strings.Contains(err.Error(), "only PyTorch weights") {
 			t.Errorf("err = %v", err)
 		}
