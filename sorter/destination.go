@@ -1,0 +1,166 @@
+package sorter
+
+// The source and destination folders: how they relate, and setting up the
+// destination for a new sort, a resumed one (journal.go, resume.go) or a dry run.
+
+import (
+	"errors"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
+)
+
+// checkFolders resolves the source and destination and checks how they relate.
+func (r *runner) checkFolders() error {
+	o := r.o
+	srcAbs, err := filepath.Abs(o.Source)
+	if err != nil {
+		return err
+	}
+	info, err := os.Stat(srcAbs)
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		return errorf("check the spelling, or give the full path of the folder", "the source folder %s does not exist", o.Source)
+	case err != nil:
+		return &Error{Msg: "cannot open the source folder " + o.Source, Hint: "check your permissions", Err: err}
+	case !info.IsDir():
+		return errorf("give the folder that holds the images", "the source %s is a file, not a folder", o.Source)
+	}
+	if r.src, err = filepath.EvalSymlinks(srcAbs); err != nil {
+		return err
+	}
+	destAbs, err := filepath.Abs(o.Destination)
+	if err != nil {
+		return err
+	}
+	// Resolve the deepest existing ancestor, so links are resolved even before the destination exists.
+	existing, rest := destAbs, ""
+	for {
+		if _, err := os.Lstat(existing); err == nil {
+			break
+		}
+		parent := filepath.Dir(existing)
+		if parent == existing {
+			break
+		}
+		rest = filepath.Join(filepath.Base(existing), rest)
+		existing = parent
+	}
+	if real, err := filepath.EvalSymlinks(existing); err == nil {
+		existing = real
+	}
+	r.dest = filepath.Join(existing, rest)
+	if dinfo, err := os.Stat(r.dest); err == nil {
+		if !dinfo.IsDir() {
+			return errorf("choose a folder name for --destination", "the destination %s exists and is not a folder", o.Destination)
+		}
+		if os.SameFile(info, dinfo) {
+			return errorf(`choose another --destination, e.g. "labelled"`, "the destination %s is the source folder itself", o.Destination)
+		}
+		r.destInfo = dinfo
+	}
+	if rel, err := filepath.Rel(r.dest, r.src); err == nil && rel != ".." && !strings.HasPrefix(rel, ".."+string(filepath.Separator)) {
+		return errorf("choose a destination outside the source folder's parents",
+			"the source folder %s lies inside the destination %s; sorting would mix results and sources", o.Source, o.Destination)
+	}
+	return nil
+}
+
+// setupDestination opens the journal (refusing or resuming an earlier sort) and the reports.
+func (r *runner) setupDestination() error {
+	o := r.o
+	outPath := o.OutputFile
+	if !filepath.IsAbs(outPath) {
+		outPath = filepath.Join(r.dest, outPath)
+	}
+	outPath = filepath.Join(filepath.Dir(outPath), reportName(filepath.Base(outPath), o.DryRun))
+	errPath := filepath.Join(r.dest, reportName(ErrorsFile, o.DryRun))
+	r.sum.OutputFile, r.sum.ErrorsFile = outPath, errPath
+	header := outputHeader(r.labels, o.TopK)
+	r.counts = map[string]int{}
+	r.batchNo = 1
+	// Refuse a label folder that is a link or a file before anything is written.
+	r.pl = newPlacer(r.dest, o.Operation, true, false, nil, r.logf) // checks only, until the journal is open
+	for _, f := range r.folders() {
+		if err := r.pl.folder(f); err != nil {
+			return err
+		}
+	}
+	if o.DryRun {
+		var err error
+		if r.out, err = createCSV(outPath, header); err != nil {
+			return err
+		}
+		r.errs, err = createCSV(errPath, errorsHeader)
+		return err
+	}
+	j, err := openJournal(filepath.Join(r.dest, JournalFile))
+	if err != nil {
+		return err
+	}
+	r.j = j
+	r.pl = newPlacer(r.dest, o.Operation, false, o.Resume, j.claimed, r.logf)
+	start := r.startRecord()
+	if j.start == nil { // a new sort
+		for _, p := range []string{outPath, errPath} {
+			if info, err := os.Stat(p); err == nil && info.Size() > 0 {
+				return errorf("choose a new --destination (or another --output_file)",
+					"%s already exists and is not from an unfinished sort of this tool; it would be overwritten", p)
+			}
+		}
+		if err := j.write(start); err != nil { // first: a kill from here on is resumable
+			return err
+		}
+		crashPoint("started")
+		if r.out, err = createCSV(outPath, header); err != nil {
+			return err
+		}
+		r.errs, err = createCSV(errPath, errorsHeader)
+		return err
+	}
+	if !o.Resume {
+		return errorf("add --resume to finish (or extend) that sort, or choose a new --destination",
+			"the destination %s already holds a sort started %s", o.Destination, j.start.Time)
+	}
+	if diff := j.mismatch(start); diff != "" {
+		return errorf("resume with the same settings, or sort into a new --destination",
+			"cannot resume: the sort in %s used %s", o.Destination, diff)
+	}
+	r.sum.AlreadyDone = len(j.done)
+	if r.out, err = appendCSV(outPath, header, j.outputSize); err != nil {
+		return err
+	}
+	if r.errs, err = appendCSV(errPath, errorsHeader, j.errorsSize); err != nil {
+		return err
+	}
+	if err := j.write(journalLine{Type: "resume"}); err != nil {
+		return err
+	}
+	if err := r.recoverPending(); err != nil {
+		return err
+	}
+	removeTemps(r.dest, r.logf)
+	r.batchNo = j.nextBatch
+	r.sum.AlreadyDone = len(j.done)
+	r.logf("resuming: %d images were already handled", r.sum.AlreadyDone)
+	return nil
+}
+
+// folders are the label folders and "unsorted".
+func (r *runner) folders() []string {
+	f := []string{UnsortedFolder}
+	for _, l := range r.labels {
+		f = append(f, l.Folder)
+	}
+	return f
+}
+
+func (r *runner) startRecord() journalLine {
+	texts := make([]string, len(r.labels))
+	for i, l := range r.labels {
+		texts[i] = l.Text
+	}
+	return journalLine{Type: "start", Version: journalVersion, Source: r.src, Operation: r.o.Operation, Labels: texts,
+		Template: r.o.Template, Threshold: r.o.Threshold, TopK: r.o.TopK, OutputFile: r.o.OutputFile}
+}

@@ -1,0 +1,27 @@
+package sorter
+
+// Model is what the sort job needs from an embedding model. models/clip implements it.
+//
+// The sorter never looks inside the model: it hashes files, asks the cache, and only
+// for images it has never seen calls PreprocessImage (in parallel workers) and
+// EmbedImages (from a single goroutine, one call per batch). Label prompts go
+// through EmbedTexts once per run.
+type Model interface {
+	// CacheKey identifies the model and every setting that changes image embeddings (model id, revision, preprocessing); it keys the embedding cache.
+	CacheKey() string
+	// PreprocessImage decodes and preprocesses one image file. Safe for concurrent use. maxPixels limits width*height (checked before decoding).
+	PreprocessImage(path string, maxPixels int64) ([]float32, error)
+	// EmbedImages returns one L2-normalised embedding per preprocessed image, in order.
+	EmbedImages(pixels [][]float32) ([][]float32, error)
+	// EmbedTexts returns one L2-normalised embedding per text, in order.
+	EmbedTexts(texts []string) ([][]float32, error)
+	// Probabilities turns image and text embeddings into per-image probabilities over the texts (CLIP: softmax of logit_scale * cosine).
+	Probabilities(imageEmbeds, textEmbeds [][]float32) [][]float32
+}
+
+// imageErrorKind is implemented by model errors that know their category
+// ("too large", "corrupt", "unreadable", ...). It fills the kind column of
+// errors.csv (lower case, spaces as hyphens) and picks the summary's hint. A
+// reason that starts with the file's path and ": " has that prefix removed, as
+// errors.csv has its own path column.
+type imageErrorKind interface{ ImageErrorKind() string }

@@ -1,0 +1,286 @@
+package sorter
+
+// The pipeline: parallel workers read, identify, hash and (on a cache miss)
+// preprocess files; a collector puts them back in path order and groups them
+// into batches of BatchSize images; one goroutine embeds each batch's cache
+// misses with a single EmbedImages call, stores them in the cache and scores the
+// batch; the caller (run.go) places and reports each scored batch.
+//
+//	files -> [workers] -> ring (window) -> collector -> decoded -> model stage -> scored -> Run
+//
+// Memory stays bounded whatever the folder size: at most `window` files are
+// between dispatch and collection (a semaphore), and the channels between
+// stages hold one batch each.
+
+import (
+	"context"
+	"crypto/sha256"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+	"sync"
+	"sync/atomic"
+)
+
+// item is one file on its way through the pipeline.
+type item struct {
+	c      candidate
+	size   int64
+	sum    [32]byte  // SHA-256 of the content: computed once per run
+	embed  []float32 // from the cache or the model
+	pixels []float32 // preprocessed, waiting for EmbedImages
+	score  score
+	skip   string      // not an image: why
+	err    *ImageError // could not be read, decoded or placed
+}
+
+func (it *item) isImage() bool { return it.skip == "" && it.err == nil }
+
+type batch struct{ items []*item }
+
+type pipeline struct {
+	m          Model
+	cache      *embedCache // nil: no cache
+	text       [][]float32 // label prompt embeddings
+	maxPixels  int64
+	workers    int
+	batchSize  int
+	embedCalls atomic.Int64
+	hits       atomic.Int64
+	misses     atomic.Int64
+
+	err error // first fatal error (model failure), read after wait
+}
+
+// start runs the pipeline over files until they are done or ctx is cancelled.
+// The caller must read the returned channel until it is closed, then call wait.
+func (p *pipeline) start(ctx context.Context, files []candidate) (<-chan *batch, func() error) {
+	ctx, cancel := context.WithCancel(ctx)
+	window := p.batchSize + 2*p.workers
+	sem := make(chan struct{}, window)
+	jobs := make(chan int, window)
+	ring := make([]chan *item, window)
+	for i := range ring {
+		ring[i] = make(chan *item, 1)
+	}
+	decoded := make(chan *batch, 1)
+	scored := make(chan *batch, 1)
+	var wg sync.WaitGroup
+
+	wg.Go(func() { // dispatcher
+		defer close(jobs)
+		for i := range files {
+			select {
+			case sem <- struct{}{}:
+				jobs <- i
+			case <-ctx.Done():
+				return
+			}
+		}
+	})
+	for range p.workers {
+		wg.Go(func() {
+			buf := make([]byte, 64<<10)
+			for i := range jobs {
+				var it *item
+				if ctx.Err() != nil {
+					it = &item{c: files[i]} // not looked at: the collector stops first
+				} else {
+					it = p.load(files[i], buf)
+				}
+				ring[i%window] <- it // never blocks: slot i%window was emptied before i was dispatched
+			}
+		})
+	}
+	wg.Go(func() { // collector: path order, batches of batchSize images
+		defer close(decoded)
+		b, images := &batch{}, 0
+		for i := range files {
+			var it *item
+			select {
+			case it = <-ring[i%window]:
+				<-sem
+			case <-ctx.Done():
+				return
+			}
+			b.items = append(b.items, it)
+			if it.isImage() {
+				images++
+			}
+			if images == p.batchSize || len(b.items) >= 4*p.batchSize || i == len(files)-1 {
+				select {
+				case decoded <- b:
+				case <-ctx.Done():
+					return
+				}
+				b, images = &batch{}, 0
+			}
+		}
+	})
+	wg.Go(func() { // model stage: the only goroutine that calls EmbedImages
+		defer close(scored)
+		for b := range decoded {
+			if ctx.Err() != nil {
+				continue // cancelled: stop between batches
+			}
+			if err := p.embed(b); err != nil {
+				p.err = err
+				cancel()
+				continue
+			}
+			select {
+			case scored <- b:
+			case <-ctx.Done():
+			}
+		}
+	})
+	wait := func() error {
+		cancel()
+		wg.Wait()
+		return p.err
+	}
+	return scored, wait
+}
+
+// load reads one file: is it an image, its hash, its embedding if cached, else its pixels.
+func (p *pipeline) load(c candidate, buf []byte) *item {
+	it := &item{c: c}
+	f, err := os.Open(c.Path)
+	if err != nil {
+		it.err = &ImageError{Path: c.Name, Reason: "cannot open: " + errText(err), Kind: "unreadable"}
+		return it
+	}
+	defer f.Close()
+	info, err := f.Stat()
+	if err != nil || !info.Mode().IsRegular() {
+		it.skip = "not a regular file"
+		return it
+	}
+	if info.Size() == 0 {
+		it.skip = "empty file (0 bytes)"
+		return it
+	}
+	it.size = info.Size()
+	n, err := io.ReadFull(f, buf[:sniffLen])
+	if err != nil && !errors.Is(err, io.ErrUnexpectedEOF) {
+		it.err = &ImageError{Path: c.Name, Reason: "cannot read: " + errText(err), Kind: "unreadable"}
+		return it
+	}
+	head := buf[:n]
+	if sniffImage(head) == "" {
+		it.skip = skipReason(c.Path, head)
+		return it
+	}
+	h := sha256.New()
+	h.Write(head)
+	for {
+		n, err := f.Read(buf)
+		h.Write(buf[:n])
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			it.err = &ImageError{Path: c.Name, Reason: "cannot read: " + errText(err), Kind: "unreadable"}
+			return it
+		}
+	}
+	h.Sum(it.sum[:0])
+	if p.cache != nil {
+		if v, ok := p.cache.get(it.sum, len(p.text[0])); ok {
+			it.embed = v
+			p.hits.Add(1)
+			return it
+		}
+	}
+	pixels, err := p.m.PreprocessImage(c.Path, p.maxPixels)
+	if err != nil {
+		it.err = &ImageError{Path: c.Name, Reason: strings.TrimPrefix(err.Error(), c.Path+": "), Kind: errorKind(err)}
+		return it
+	}
+	it.pixels = pixels
+	return it
+}
+
+// errorKind is the model error's category as a report word ("too large" ->
+// "too-large"), or "decode" when the error does not say.
+func errorKind(err error) string {
+	var k imageErrorKind
+	if errors.As(err, &k) {
+		if kind := strings.ReplaceAll(strings.ToLower(strings.TrimSpace(k.ImageErrorKind())), " ", "-"); kind != "" {
+			return kind
+		}
+	}
+	return "decode"
+}
+
+// embed computes the batch's missing embeddings (one EmbedImages call), caches
+// them, and scores every image of the batch.
+func (p *pipeline) embed(b *batch) error {
+	var pixels [][]float32
+	var need []*item
+	first := map[[32]byte]*item{} // identical files in a batch are embedded once
+	var dups []*item
+	for _, it := range b.items {
+		if !it.isImage() || it.embed != nil {
+			continue
+		}
+		if _, ok := first[it.sum]; ok {
+			dups = append(dups, it)
+			continue
+		}
+		first[it.sum] = it
+		pixels = append(pixels, it.pixels)
+		need = append(need, it)
+	}
+	dim := len(p.text[0])
+	if len(pixels) > 0 {
+		p.embedCalls.Add(1)
+		embeds, err := p.m.EmbedImages(pixels)
+		if err != nil {
+			return &Error{Msg: fmt.Sprintf("the model failed on a batch of %d images (the first is %s)", len(pixels), need[0].c.Name),
+				Hint: "everything before this batch is saved; run again with --resume to continue (a smaller --batch_size needs less memory)", Err: err}
+		}
+		if len(embeds) != len(pixels) {
+			return fmt.Errorf("model bug: EmbedImages returned %d embeddings for %d images", len(embeds), len(pixels))
+		}
+		sums := make([][32]byte, len(need))
+		for i, it := range need {
+			if len(embeds[i]) != dim {
+				return fmt.Errorf("model bug: image embeddings have %d values but text embeddings %d", len(embeds[i]), dim)
+			}
+			it.embed, it.pixels, sums[i] = embeds[i], nil, it.sum
+		}
+		p.misses.Add(int64(len(need)))
+		if p.cache != nil {
+			p.cache.put(sums, embeds)
+		}
+	}
+	for _, it := range dups {
+		it.embed, it.pixels = first[it.sum].embed, nil
+		p.misses.Add(1)
+	}
+	var images []*item
+	var embeds [][]float32
+	for _, it := range b.items {
+		if it.isImage() {
+			images = append(images, it)
+			embeds = append(embeds, it.embed)
+		}
+	}
+	if len(images) == 0 {
+		return nil
+	}
+	probs := p.m.Probabilities(embeds, p.text)
+	if len(probs) != len(images) {
+		return fmt.Errorf("model bug: Probabilities returned %d rows for %d images", len(probs), len(images))
+	}
+	for i, it := range images {
+		if len(probs[i]) != len(p.text) {
+			return fmt.Errorf("model bug: Probabilities returned %d values for %d labels", len(probs[i]), len(p.text))
+		}
+		it.score = newScore(probs[i])
+	}
+	return nil
+}
