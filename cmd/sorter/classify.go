@@ -1,0 +1,73 @@
+package main
+
+import (
+	"context"
+	"io"
+
+	"github.com/bellingcat/smart-image-sorter/models/clip"
+	"github.com/bellingcat/smart-image-sorter/sorter"
+)
+
+// classifyOutput is what "sorter classify" prints; later tooling reads it, so its shape stays stable.
+type classifyOutput struct {
+	Labels  []string          `json:"labels"`
+	Prompts []string          `json:"prompts"`
+	Images  []classifiedImage `json:"images"`
+}
+
+type classifiedImage struct {
+	Path   string             `json:"path"`
+	Scores map[string]float32 `json:"scores"`
+	Label  string             `json:"label"`
+}
+
+func runClassify(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := newFlagSet("classify", `classify --model MODEL --labels "a, b, c" [--template T] IMAGE...`, stderr)
+	modelSpec := fs.String("model", "", "checkpoint directory or Hugging Face Hub id")
+	labelList := fs.String("labels", "", `comma-separated candidate labels, e.g. "weapon, a meme, a picture of a person"`)
+	template := fs.String("template", clip.DefaultTemplate, "prompt template; {} is replaced by each label")
+	batchSize := fs.Int("batch_size", 8, "images per model call")
+	images, err := parseInterleaved(fs, args)
+	if err != nil {
+		return err
+	}
+	labels, err := sorter.ParseLabels(*labelList)
+	if err != nil {
+		return &userError{msg: err.Error(), hint: `give at least two labels: --labels "a cat, a dog"`, usage: true}
+	}
+	prompts, err := clip.Prompts(*template, labels)
+	if err != nil {
+		return &userError{msg: err.Error(), usage: true}
+	}
+	if len(images) == 0 {
+		return &userError{msg: "no images to classify", hint: "give one or more image paths after the flags", usage: true}
+	}
+	m, err := openModel(ctx, *modelSpec, stderr)
+	if err != nil {
+		return err
+	}
+	defer m.Close()
+	imageEmbeds, err := embedImageFiles(ctx, m, images, *batchSize)
+	if err != nil {
+		return err
+	}
+	textEmbeds, err := m.EmbedTexts(prompts)
+	if err != nil {
+		return err
+	}
+	probs := m.Probabilities(imageEmbeds, textEmbeds)
+	out := classifyOutput{Labels: labels, Prompts: prompts}
+	for i, path := range images {
+		img := classifiedImage{Path: path, Scores: map[string]float32{}}
+		best := 0
+		for j, label := range labels {
+			img.Scores[label] = probs[i][j]
+			if probs[i][j] > probs[i][best] {
+				best = j
+			}
+		}
+		img.Label = labels[best]
+		out.Images = append(out.Images, img)
+	}
+	return writeJSON(stdout, out)
+}
