@@ -31,6 +31,7 @@ var verbs = map[string]func(ctx context.Context, args []string, stdout, stderr i
 	"embed":    runEmbed,
 	"classify": runClassify,
 	"bench":    runBench,
+	"sort":     runSort,
 }
 
 func main() {

@@ -2,29 +2,40 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
-	"os"
+	"time"
 
+	"github.com/bellingcat/smart-image-sorter/models"
 	"github.com/bellingcat/smart-image-sorter/models/clip"
+	"github.com/bellingcat/smart-image-sorter/models/hub"
 )
 
-// openModel loads the --model argument: a local checkpoint directory.
+// openModel resolves the --model argument (a checkpoint folder or a Hub id, downloaded with progress on stderr)
+// and loads it.
 func openModel(ctx context.Context, spec string, stderr io.Writer) (*clip.Model, error) {
 	if spec == "" {
-		return nil, &userError{msg: "no model given", hint: "pass --model with a checkpoint directory or a Hub id such as openai/clip-vit-base-patch32", usage: true}
+		return nil, &userError{msg: "no model given", hint: "pass --model with a Hub id such as " + models.DefaultModel + " or a checkpoint folder", usage: true}
 	}
-	info, err := os.Stat(spec)
-	if err != nil || !info.IsDir() {
-		return nil, &userError{
-			msg:  fmt.Sprintf("model %q is not a checkpoint directory", spec),
-			hint: "pass the folder that holds config.json and model.safetensors",
-		}
-	}
-	_ = ctx
-	m, err := clip.Load(spec, clip.Options{Logf: noteLogger(stderr)})
+	dl := &downloadProgress{w: stderr}
+	m, err := models.Open(ctx, spec, models.Options{
+		Hub:  hub.Options{Progress: dl.update},
+		Logf: noteLogger(stderr),
+	})
+
 	if err != nil {
-		return nil, &userError{msg: "could not load the model", hint: "check that the folder is a complete Hugging Face CLIP checkpoint (config.json, model.safetensors, preprocessor_config.json, vocab.json, merges.txt)", err: err}
+		var he *hub.Error
+		if errors.As(err, &he) {
+			return nil, &userError{msg: he.What, hint: he.Hint, err: he.Err}
+		}
+		if errors.Is(err, context.Canceled) {
+			return nil, &userError{msg: "interrupted while opening the model"}
+		}
+		return nil, &userError{
+			msg:  err.Error(),
+			hint: "check that the folder is a complete Hugging Face CLIP checkpoint (config.json, model.safetensors, preprocessor_config.json, vocab.json, merges.txt)",
+		}
 	}
 	return m, nil
 }
@@ -35,3 +46,25 @@ func noteLogger(stderr io.Writer) func(format string, args ...any) {
 		fmt.Fprintf(stderr, "sorter: note: "+format+"\n", args...)
 	}
 }
+
+// downloadProgress prints model download progress, at most once a second per file.
+type downloadProgress struct {
+	w       io.Writer
+	file    string
+	last    time.Time
+	printed bool
+}
+
+func (d *downloadProgress) update(file string, done, total int64) {
+	if file == d.file && time.Since(d.last) < time.Second && done != total {
+		return
+	}
+	d.file, d.last, d.printed = file, time.Now(), true
+	if total > 0 {
+		fmt.Fprintf(d.w, "sorter: downloading %s: %s of %s (%.0f%%)\n", file, megabytes(done), megabytes(total), 100*float64(done)/float64(total))
+	} else {
+		fmt.Fprintf(d.w, "sorter: downloading %s: %s\n", file, megabytes(done))
+	}
+}
+
+func megabytes(n int64) string { return fmt.Sprintf("%.1f MB", float64(n)/1e6) }

@@ -137,6 +137,9 @@ func (e *ImageError) Error() string {
 
 func (e *ImageError) Unwrap() error { return e.Err }
 
+// ImageErrorKind names the kind of problem ("corrupt", "too large", ...) for reports that group errors.
+func (e *ImageError) ImageErrorKind() string { return e.Kind.String() }
+
 func isTruncation(err error) bool {
 	return errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, io.EOF)
 }

@@ -857,3 +857,12 @@ func BenchmarkDecodeImageFile(b *testing.B) {
 		})
 	}
 }
+
+func TestImageErrorKindNames(t *testing.T) {
+	want := map[ImageErrorKind]string{ErrUnknownFormat: "unknown format", ErrCorrupt: "corrupt", ErrTooLarge: "too large", ErrUnreadable: "unreadable"}
+	for k, name := range want {
+		if got := (&ImageError{Kind: k}).ImageErrorKind(); got != name {
+			t.Errorf("kind %d: %q, want %q (sorter's errors.csv and hints use these names)", k, got, name)
+		}
+	}
+}

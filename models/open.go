@@ -1,0 +1,65 @@
+// Package models opens the model named by a --model argument: a checkpoint folder, or a Hugging Face Hub id
+// downloaded into the Hugging Face cache (models/hub), loaded as CLIP (models/clip). The command line and the
+// notebook both open models through Open, so they resolve and report the same way.
+package models
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/bellingcat/smart-image-sorter/models/clip"
+	"github.com/bellingcat/smart-image-sorter/models/hub"
+)
+
+// DefaultModel is the original tool's default checkpoint.
+const DefaultModel = "openai/clip-vit-base-patch32"
+
+// Choice is a checkpoint offered in menus, with what a user needs to choose between them.
+type Choice struct {
+	ID   string // Hub id
+	Note string // size and speed trade-off, in plain words
+}
+
+// Choices are well-known CLIP checkpoints on the Hub, smallest first. Any other CLIPModel id works too.
+var Choices = []Choice{
+	{"openai/clip-vit-base-patch32", "605 MB, fastest; the original tool's default"},
+	{"openai/clip-vit-base-patch16", "600 MB, about 4x slower than B/32, more accurate on small details"},
+	{"laion/CLIP-ViT-B-32-laion2B-s34B-b79K", "605 MB, B/32 speed, trained on more data (LAION-2B)"},
+	{"geolocal/StreetCLIP", "1.7 GB, slow; tuned for where a street photo was taken"},
+	{"openai/clip-vit-large-patch14", "1.7 GB, about 12x slower than B/32, most accurate of OpenAI's"},
+	{"openai/clip-vit-large-patch14-336", "1.7 GB, slowest; L/14 at 336-pixel input"},
+}
+
+// Options configure Open.
+type Options struct {
+	Hub hub.Options
+	// Logf receives one-line notices: engine fallbacks, a cached model used because the Hub could not be asked.
+	Logf func(format string, args ...any)
+	// Clip is passed to clip.Load (Backend, Logf); its ID and Revision are filled in by Open.
+	Clip clip.Options
+}
+
+// Open resolves spec (a folder or a Hub id) and loads it as a CLIP model.
+func Open(ctx context.Context, spec string, opts Options) (*clip.Model, error) {
+	logf := opts.Logf
+	if logf == nil {
+		logf = func(string, ...any) {}
+	}
+	cp, err := hub.Resolve(ctx, spec, opts.Hub)
+	if err != nil {
+		return nil, err
+	}
+	if cp.CacheFallback != nil {
+		logf("using the copy of %s already downloaded, because the Hub could not be asked (%v)", cp.ID, cp.CacheFallback)
+	}
+	co := opts.Clip
+	co.ID, co.Revision = cp.ID, cp.Revision
+	if co.Logf == nil {
+		co.Logf = logf
+	}
+	m, err := clip.Load(cp.Dir, co)
+	if err != nil {
+		return nil, fmt.Errorf("loading %s: %w", spec, err)
+	}
+	return m, nil
+}

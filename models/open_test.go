@@ -1,0 +1,63 @@
+package models
+
+import (
+	"context"
+	"errors"
+	"path/filepath"
+	"testing"
+
+	"github.com/bellingcat/smart-image-sorter/models/hub"
+	"github.com/bellingcat/smart-image-sorter/models/hub/hubtest"
+)
+
+const fixture = "../testdata/fixtures/clip-tiny"
+
+// TestOpenFromFakeHub downloads the fixture checkpoint from a loopback Hub into a temporary cache, loads it,
+// then opens it again offline from the cache alone.
+func TestOpenFromFakeHub(t *testing.T) {
+	t.Setenv("GOMLX_BACKEND", "go")
+	srv := hubtest.NewServer(t, map[string]string{"test/clip-tiny": fixture})
+	cache := t.TempDir()
+	m, err := Open(context.Background(), "test/clip-tiny", Options{Hub: hub.Options{Endpoint: srv.URL(), CacheDir: cache}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m.ID != "test/clip-tiny" || m.Revision == "" {
+		t.Errorf("ID %q revision %q, want the Hub id and its commit", m.ID, m.Revision)
+	}
+	local, err := Open(context.Background(), fixture, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, err := m.EmbedTexts([]string{"a cat"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := local.EmbedTexts([]string{"a cat"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range a[0] {
+		if a[0][i] != b[0][i] {
+			t.Fatalf("downloaded and local checkpoints differ at %d: %g vs %g", i, a[0][i], b[0][i])
+		}
+	}
+	if m.CacheKey() == local.CacheKey() {
+		t.Errorf("a Hub model and a folder share the cache key %q", m.CacheKey())
+	}
+	before := srv.Total()
+	if _, err := Open(context.Background(), "test/clip-tiny", Options{Hub: hub.Options{Endpoint: srv.URL(), CacheDir: cache, Offline: true}}); err != nil {
+		t.Fatal(err)
+	}
+	if srv.Total() != before {
+		t.Errorf("offline open made %d requests", srv.Total()-before)
+	}
+	_, err = Open(context.Background(), "test/missing", Options{Hub: hub.Options{Endpoint: srv.URL(), CacheDir: cache}})
+	if !errors.Is(err, hub.ErrNotFound) {
+		t.Errorf("unknown id: err = %v, want ErrNotFound", err)
+	}
+	abs, _ := filepath.Abs(fixture)
+	if local.ID != abs {
+		t.Errorf("folder model ID %q, want %q", local.ID, abs)
+	}
+}
