@@ -98,6 +98,9 @@ func testBackends(t testing.TB) map[string]compute.Backend {
 	if len(backends) == 0 {
 		t.Fatalf("no backend: %v", backendErrs)
 	}
+	if _, ok := backends["onnx"]; !ok && os.Getenv("CLIP_REQUIRE_ONNX") == "1" {
+		t.Fatalf("CLIP_REQUIRE_ONNX=1 but ONNX Runtime did not start (build with -tags onnx and set ONNXRUNTIME_SHARED_LIBRARY_PATH): %v", backendErrs)
+	}
 	return backends
 }
 

@@ -1,0 +1,34 @@
+#!/usr/bin/env bash
+# Runs every test of the project. This is the README's test command and what CI runs (.ci/run).
+#
+#  1. go vet, then all Go tests on GoMLX's pure-Go engine (race detector on; GoMLX's SIMD matmul does pointer
+#     arithmetic that the race detector's checkptr mode rejects, so checkptr is off).
+#  2. The model tests again on ONNX Runtime (-tags onnx), with the library from npm (install-onnxruntime.sh).
+#  3. The notebook: Jupyter + GoNB installed, run headless, then driven in headless Chromium
+#     (test-notebook.sh). Set SKIP_NOTEBOOK=1 to leave this part out while iterating.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+export GOEXPERIMENT=simd # AVX2/AVX-512 matrix kernels in GoMLX's pure-Go engine (10x faster matmuls)
+
+echo "== go vet"
+go vet ./...
+go vet -tags onnx ./...
+
+echo "== go test (pure-Go engine, race detector)"
+go test -race -gcflags=all=-d=checkptr=0 -count=1 ./...
+
+echo "== go test (ONNX Runtime engine)"
+if ort=$(scripts/install-onnxruntime.sh); then
+  ONNXRUNTIME_SHARED_LIBRARY_PATH=$ort GOMLX_NO_AUTO_INSTALL=1 CLIP_REQUIRE_ONNX=1 \
+    go test -tags onnx -count=1 ./models/...
+else
+  echo "ONNX Runtime library not installable on this machine: ONNX Runtime tests skipped"
+fi
+
+if [ "${SKIP_NOTEBOOK:-}" = 1 ]; then
+  echo "== notebook tests skipped (SKIP_NOTEBOOK=1)"
+else
+  echo "== notebook tests"
+  scripts/test-notebook.sh
+fi
+echo "== all tests passed"
