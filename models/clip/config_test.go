@@ -76,3 +76,43 @@ func TestPooledPosition(t *testing.T) {
 		t.Errorf("legacy argmax: %d, want 2 (first maximum)", p)
 	}
 }
+
+// TestHubConfigs parses the compact config.json of well-known Hub CLIP checkpoints (sizes as published) and checks
+// the shapes the loader will expect; nothing may be sized by assumption (heads = width/64, MLP = 4x).
+func TestHubConfigs(t *testing.T) {
+	cases := []struct {
+		name, config             string
+		positions, textHeads, pd int
+	}{
+		{"openai/clip-vit-base-patch16",
+			`{"model_type":"clip","projection_dim":512,"text_config":{},"vision_config":{"patch_size":16}}`, 197, 8, 512},
+		{"openai/clip-vit-large-patch14-336",
+			`{"model_type":"clip","projection_dim":768,"text_config":{"hidden_size":768,"intermediate_size":3072,"num_attention_heads":12,"projection_dim":768},
+			  "vision_config":{"hidden_size":1024,"intermediate_size":4096,"num_attention_heads":16,"num_hidden_layers":24,"patch_size":14,"image_size":336,"projection_dim":768}}`,
+			577, 12, 768},
+		{"laion/CLIP-ViT-H-14-laion2B-s32B-b79K",
+			`{"model_type":"clip","projection_dim":1024,"text_config":{"hidden_act":"gelu","hidden_size":1024,"intermediate_size":4096,"num_attention_heads":16,"num_hidden_layers":24},
+			  "vision_config":{"hidden_act":"gelu","hidden_size":1280,"intermediate_size":5120,"num_attention_heads":16,"num_hidden_layers":32,"patch_size":14}}`,
+			257, 16, 1024},
+	}
+	for _, c := range cases {
+		cfg, err := ParseConfig([]byte(c.config))
+		if err != nil {
+			t.Errorf("%s: %v", c.name, err)
+			continue
+		}
+		w := expectedWeights(cfg)
+		if got := w["vision_model.embeddings.position_embedding.weight"][0]; got != c.positions {
+			t.Errorf("%s: %d vision positions, want %d", c.name, got, c.positions)
+		}
+		if cfg.TextConfig.NumAttentionHeads != c.textHeads {
+			t.Errorf("%s: %d text heads, want %d", c.name, cfg.TextConfig.NumAttentionHeads, c.textHeads)
+		}
+		if got := w["visual_projection.weight"]; got[0] != c.pd || got[1] != cfg.VisionConfig.HiddenSize {
+			t.Errorf("%s: visual_projection %v", c.name, got)
+		}
+		if got := w["vision_model.encoder.layers.0.mlp.fc1.weight"]; got[0] != cfg.VisionConfig.IntermediateSize {
+			t.Errorf("%s: fc1 %v", c.name, got)
+		}
+	}
+}
