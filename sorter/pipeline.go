@@ -22,6 +22,8 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+
+	"github.com/bellingcat/smart-image-sorter/imageformat"
 )
 
 // item is one file on its way through the pipeline.
@@ -169,7 +171,7 @@ func (p *pipeline) load(c candidate, buf []byte) *item {
 		return it
 	}
 	head := buf[:n]
-	if sniffImage(head) == "" {
+	if imageformat.Sniff(head) == "" {
 		it.skip = skipReason(c.Path, head)
 		return it
 	}

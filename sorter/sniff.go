@@ -1,8 +1,9 @@
 package sorter
 
-// Images are recognised by their first bytes, not their extension: scraped
-// folders hold PNGs named .jpg, images without extensions, and HTML error pages
-// named .jpg. The signatures are those of the formats' specifications.
+// Images are recognised by their first bytes (package imageformat, shared with the
+// model's decoders), not their extension: scraped folders hold PNGs named .jpg,
+// images without extensions, and HTML error pages named .jpg. This file says what
+// the other files are, for the skipped list.
 
 import (
 	"bytes"
@@ -11,40 +12,8 @@ import (
 	"unicode/utf8"
 )
 
-// sniffLen is how many leading bytes sniffImage and describeContent look at.
+// sniffLen is how many leading bytes imageformat.Sniff and describeContent look at.
 const sniffLen = 512
-
-// sniffImage returns the format of an image the model can read ("jpeg", "png",
-// "gif", "bmp", "webp", "tiff"), or "" when head is not the start of one.
-func sniffImage(head []byte) string {
-	switch {
-	case bytes.HasPrefix(head, []byte{0xFF, 0xD8, 0xFF}):
-		return "jpeg"
-	case bytes.HasPrefix(head, []byte("\x89PNG\r\n\x1a\n")):
-		return "png"
-	case bytes.HasPrefix(head, []byte("GIF87a")), bytes.HasPrefix(head, []byte("GIF89a")):
-		return "gif"
-	case len(head) >= 12 && string(head[:4]) == "RIFF" && string(head[8:12]) == "WEBP":
-		return "webp"
-	case bytes.HasPrefix(head, []byte("II*\x00")), bytes.HasPrefix(head, []byte("MM\x00*")):
-		return "tiff"
-	case isBMP(head):
-		return "bmp"
-	}
-	return ""
-}
-
-// isBMP checks "BM" and a known DIB header size, since "BM" alone starts many texts.
-func isBMP(head []byte) bool {
-	if len(head) < 18 || head[0] != 'B' || head[1] != 'M' {
-		return false
-	}
-	switch uint32(head[14]) | uint32(head[15])<<8 | uint32(head[16])<<16 | uint32(head[17])<<24 {
-	case 12, 40, 52, 56, 64, 108, 124:
-		return true
-	}
-	return false
-}
 
 // imageExtensions are the extensions the original tool accepted, plus the other supported formats.
 var imageExtensions = map[string]bool{

@@ -31,6 +31,7 @@ import (
 	"os"
 	"strings"
 
+	"github.com/bellingcat/smart-image-sorter/imageformat"
 	"golang.org/x/image/bmp"
 	"golang.org/x/image/tiff"
 	"golang.org/x/image/webp"
@@ -41,7 +42,7 @@ const DefaultMaxPixels = 100_000_000
 
 // SupportedFormats are the image formats that can be decoded, found from the file content
 // (never from the file name).
-var SupportedFormats = []string{"jpeg", "png", "gif", "bmp", "webp", "tiff"}
+var SupportedFormats = imageformat.Formats
 
 // DecodeOptions limits what is decoded.
 type DecodeOptions struct {
@@ -169,11 +170,10 @@ func supportedList() string {
 	return strings.Join(names, ", ")
 }
 
-// imageFormat is one supported format: its magic (as each package registers it with
-// image.RegisterFormat, '?' matching any byte), decoder and Orientation reader.
+// imageFormat is one supported format (as package imageformat recognises it): its decoder and Orientation
+// reader.
 type imageFormat struct {
 	name        string
-	magics      []string
 	decode      func(io.Reader) (image.Image, error)
 	config      func(io.Reader) (image.Config, error)
 	orientation func(io.Reader) int // 0 or 1 when absent; gets the stream at its start
@@ -182,35 +182,23 @@ type imageFormat struct {
 }
 
 var imageFormats = []imageFormat{
-	{name: "jpeg", magics: []string{"\xff\xd8"}, decode: jpeg.Decode, config: jpeg.DecodeConfig, orientation: jpegOrientation, trailer: "\xff\xd9"},
-	{name: "png", magics: []string{"\x89PNG\r\n\x1a\n"}, decode: png.Decode, config: png.DecodeConfig, orientation: pngOrientation, trailer: "IEND\xaeB`\x82"},
-	{name: "gif", magics: []string{"GIF87a", "GIF89a"}, decode: gif.Decode, config: gif.DecodeConfig, trailer: ";"},
-	{name: "bmp", magics: []string{"BM????\x00\x00\x00\x00"}, decode: bmp.Decode, config: bmp.DecodeConfig},
-	{name: "webp", magics: []string{"RIFF????WEBPVP8"}, decode: webp.Decode, config: webp.DecodeConfig, orientation: webpOrientation},
-	{name: "tiff", magics: []string{"II*\x00", "MM\x00*"}, decode: tiff.Decode, config: tiff.DecodeConfig, orientation: tiffFileOrientation, readerAt: true},
+	{name: "jpeg", decode: jpeg.Decode, config: jpeg.DecodeConfig, orientation: jpegOrientation, trailer: "\xff\xd9"},
+	{name: "png", decode: png.Decode, config: png.DecodeConfig, orientation: pngOrientation, trailer: "IEND\xaeB`\x82"},
+	{name: "gif", decode: gif.Decode, config: gif.DecodeConfig, trailer: ";"},
+	{name: "bmp", decode: bmp.Decode, config: bmp.DecodeConfig},
+	{name: "webp", decode: webp.Decode, config: webp.DecodeConfig, orientation: webpOrientation},
+	{name: "tiff", decode: tiff.Decode, config: tiff.DecodeConfig, orientation: tiffFileOrientation, readerAt: true},
 }
 
+// sniffFormat returns the decoder for the format head starts with, or nil.
 func sniffFormat(head []byte) *imageFormat {
+	name := imageformat.Sniff(head)
 	for i := range imageFormats {
-		for _, m := range imageFormats[i].magics {
-			if matchMagic(m, head) {
-				return &imageFormats[i]
-			}
+		if imageFormats[i].name == name {
+			return &imageFormats[i]
 		}
 	}
 	return nil
-}
-
-func matchMagic(magic string, b []byte) bool {
-	if len(b) < len(magic) {
-		return false
-	}
-	for i := 0; i < len(magic); i++ {
-		if magic[i] != '?' && magic[i] != b[i] {
-			return false
-		}
-	}
-	return true
 }
 
 // DecodeImageFile decodes the first frame of an image file, applies its EXIF orientation and
@@ -244,7 +232,7 @@ func DecodeImage(r io.ReadSeeker, opts DecodeOptions) (*image.RGBA, error) {
 		rec.ra = ra
 	}
 
-	var head [16]byte
+	var head [imageformat.HeadLen]byte
 	n, err := io.ReadFull(rec, head[:])
 	if err != nil && !isTruncation(err) {
 		return nil, &ImageError{Kind: ErrUnreadable, Err: err}
