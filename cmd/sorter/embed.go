@@ -95,10 +95,16 @@ func embedImageFiles(ctx context.Context, m *clip.Model, paths []string, batchSi
 // imageProblem adds a hint to an image that cannot be used.
 func imageProblem(err error) error {
 	var ie *clip.ImageError
-	if errors.As(err, &ie) {
-		return &userError{msg: ie.Error(), hint: "check the file opens in an image viewer, or leave it out"}
+	if !errors.As(err, &ie) {
+		return err
 	}
-	return err
+	hints := map[clip.ImageErrorKind]string{
+		clip.ErrUnreadable:    "check the path, and that you may read the file",
+		clip.ErrUnknownFormat: "convert it to JPEG or PNG, or leave it out",
+		clip.ErrCorrupt:       "the file is damaged or cut short: open it in an image viewer, or download it again",
+		clip.ErrTooLarge:      "shrink the image, or leave it out",
+	}
+	return &userError{msg: ie.Error(), hint: hints[ie.Kind]}
 }
 
 func writeJSON(w io.Writer, v any) error {

@@ -44,6 +44,14 @@ func TestScripts(t *testing.T) {
 		},
 		Cmds: map[string]func(ts *testscript.TestScript, neg bool, args []string){
 			"checkjson": checkJSON,
+			// truncate SRC DST N writes the first N bytes of SRC to DST (a download cut short).
+			"truncate": func(ts *testscript.TestScript, neg bool, args []string) {
+				data, err := os.ReadFile(ts.MkAbs(args[0]))
+				ts.Check(err)
+				n, err := strconv.Atoi(args[2])
+				ts.Check(err)
+				ts.Check(os.WriteFile(ts.MkAbs(args[1]), data[:n], 0o644))
+			},
 		},
 	})
 }
