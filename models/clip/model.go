@@ -149,6 +149,7 @@ func (m *Model) EmbedImages(pixels [][]float32) ([][]float32, error) {
 	if err != nil {
 		return nil, err
 	}
+	defer input.FinalizeAll() // free its engine-side copy now, not when the garbage collector gets to it
 	return m.run(func() *model.Exec { return m.imageExec }, input)
 }
 
@@ -194,6 +195,8 @@ func (m *Model) EmbedTexts(texts []string) ([][]float32, error) {
 		end := min(start+maxTextBatch, len(texts))
 		ids, pooledAt := m.tokenBatch(texts[start:end])
 		embeds, err := m.run(func() *model.Exec { return m.textExec }, ids, pooledAt)
+		ids.FinalizeAll()
+		pooledAt.FinalizeAll()
 		if err != nil {
 			return nil, err
 		}
