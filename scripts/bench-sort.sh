@@ -5,21 +5,10 @@
 #   1. a first `sorter sort` over 200 photo-sized JPEGs (decoding and file copies included, empty cache);
 #   2. a second run with new labels over 10,000 cached images with --dry-run (the cache hit path).
 #
-# Needs what scripts/bench.sh needs, plus Debian's python3-pil (to draw the test images).
+# Needs the shared/ folder beside the repository (SHARED=...); bench-common.sh installs the rest.
 set -euo pipefail
-repo=$(cd "$(dirname "$0")/.." && pwd)
-shared=${SHARED:-$repo/../shared}
-bench_dir=${BENCH_DIR:-/tmp/sorter-bench}
-ckpt=$bench_dir/clip-vit-base-patch32
-py=/usr/bin/python3
-ort=${ONNXRUNTIME_SHARED_LIBRARY_PATH:-$bench_dir/onnxruntime/libonnxruntime.so.1}
+source "$(dirname "$0")/bench-common.sh"
 runs=${RUNS:-3}
-
-if [ ! -f "$ckpt/model.safetensors" ]; then
-  mkdir -p "$bench_dir"
-  "$py" "$shared/bench/make_random_clip.py" "$shared/bench/configs/clip-vit-base-patch32.json" 0 "$ckpt"
-  cp "$repo/testdata/fixtures/clip-tiny/vocab.json" "$repo/testdata/fixtures/clip-tiny/merges.txt" "$ckpt/"
-fi
 make_images() { # DIR COUNT WIDTH HEIGHT
   [ -f "$1/.complete" ] && return
   mkdir -p "$1"
@@ -44,7 +33,7 @@ make_images "$bench_dir/images10k" 10000 256 192
 bin=$bench_dir/sorter
 (cd "$repo" && GOEXPERIMENT=simd go build -o "$bin" ./cmd/sorter)
 engines=(go)
-if [ -f "$ort" ]; then
+if [ -n "$ort" ] && [ -f "$ort" ]; then
   (cd "$repo" && GOEXPERIMENT=simd go build -tags onnx -o "$bench_dir/sorter-onnx" ./cmd/sorter)
   engines+=(onnx)
 fi

@@ -4,21 +4,10 @@
 #
 #   scripts/bench.sh            # generates the checkpoint under $BENCH_DIR (default /tmp/sorter-bench) if missing
 #
-# Needs: Debian's python3-numpy and python3-torch (scripts/install-bench-deps.sh), the shared/ folder beside the
-# repository (SHARED=...), and for ONNX Runtime the library (scripts/install-onnxruntime.sh).
+# Needs the shared/ folder beside the repository (SHARED=...); bench-common.sh installs the rest.
 set -euo pipefail
-repo=$(cd "$(dirname "$0")/.." && pwd)
-shared=${SHARED:-$repo/../shared}
-bench_dir=${BENCH_DIR:-/tmp/sorter-bench}
-ckpt=$bench_dir/clip-vit-base-patch32
-py=/usr/bin/python3
+source "$(dirname "$0")/bench-common.sh"
 seconds=${SECONDS_PER_MEASURE:-3}
-
-if [ ! -f "$ckpt/model.safetensors" ]; then
-  mkdir -p "$bench_dir"
-  "$py" "$shared/bench/make_random_clip.py" "$shared/bench/configs/clip-vit-base-patch32.json" 0 "$ckpt"
-  cp "$repo/testdata/fixtures/clip-tiny/vocab.json" "$repo/testdata/fixtures/clip-tiny/merges.txt" "$ckpt/"
-fi
 
 bin=$bench_dir/sorter
 (cd "$repo" && GOEXPERIMENT=simd go build -o "$bin" ./cmd/sorter)
@@ -27,8 +16,7 @@ echo "== PyTorch baseline (shared/bench/torch_clip.py --bench --threads 2)"
 "$py" "$shared/bench/torch_clip.py" "$ckpt" --bench --threads 2
 echo "== sorter bench, pure-Go engine built with GOEXPERIMENT=simd"
 GOMLX_BACKEND=go "$bin" bench --model "$ckpt" --seconds "$seconds"
-ort=${ONNXRUNTIME_SHARED_LIBRARY_PATH:-$bench_dir/onnxruntime/libonnxruntime.so.1}
-if [ -f "$ort" ]; then
+if [ -n "$ort" ] && [ -f "$ort" ]; then
   bin_onnx=$bench_dir/sorter-onnx
   (cd "$repo" && GOEXPERIMENT=simd go build -tags onnx -o "$bin_onnx" ./cmd/sorter)
   echo "== sorter bench, ONNX Runtime engine (-tags onnx)"
