@@ -14,6 +14,11 @@ echo "== go vet"
 go vet ./...
 go vet -tags onnx ./...
 
+echo "== builds without cgo and for other systems (-tags noxla: XLA needs cgo)"
+CGO_ENABLED=0 go build -tags noxla -o /dev/null ./cmd/sorter
+GOOS=windows GOARCH=amd64 go build -tags noxla -o /dev/null ./cmd/sorter
+GOOS=darwin GOARCH=arm64 go build -tags noxla -o /dev/null ./cmd/sorter
+
 echo "== go test (pure-Go engine, race detector)"
 go test -race -gcflags=all=-d=checkptr=0 -count=1 ./...
 
