@@ -14,8 +14,8 @@ import (
 	"github.com/bellingcat/smart-image-sorter/sorter"
 )
 
-// defaultBatchSize is smaller than the sorter package's: ONNX Runtime allocates about 1 GB more for batches of 32
-// than of 8 for ViT-B/32, for no gain in speed (README, Speed).
+// defaultBatchSize is smaller than the sorter package's: for ViT-B/32, ONNX Runtime peaks at 2.6 GB once it has run
+// a batch of 32 against 1.6 GB at 8, for 24% more speed; the pure-Go engine gains 4% (README, Speed).
 const defaultBatchSize = 8
 
 func runSort(ctx context.Context, args []string, stdout, stderr io.Writer) error {
