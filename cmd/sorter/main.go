@@ -10,6 +10,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"runtime/debug"
 	"strings"
 	"syscall"
 )
@@ -35,6 +36,11 @@ var verbs = map[string]func(ctx context.Context, args []string, stdout, stderr i
 }
 
 func main() {
+	if os.Getenv("GOGC") == "" {
+		// The model's weights are one long-lived 600 MB block and each batch makes tens of MB of garbage: with
+		// Go's default GOGC=100 a ViT-B/32 sort peaked at 1.37 GB, with 25 at 0.90 GB, at the same speed.
+		debug.SetGCPercent(25)
+	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	code := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
 	stop()
