@@ -20,14 +20,16 @@ type Choice struct {
 	Note string // size and speed trade-off, in plain words
 }
 
-// Choices are well-known CLIP checkpoints on the Hub, smallest first. Any other CLIPModel id works too.
+// Choices are well-known CLIP checkpoints on the Hub, fastest first. Any other CLIPModel id works too. Speeds are
+// the image tower's compute relative to ViT-B/32 (4.4, 17.6, 81 and 191 G multiply-adds per image for B/32,
+// B/16, L/14 and L/14 at 336 pixels).
 var Choices = []Choice{
 	{"openai/clip-vit-base-patch32", "605 MB, fastest; the original tool's default"},
-	{"openai/clip-vit-base-patch16", "600 MB, about 4x slower than B/32, more accurate on small details"},
+	{"openai/clip-vit-base-patch16", "600 MB, about 4x slower than B/32, better on small details"},
 	{"laion/CLIP-ViT-B-32-laion2B-s34B-b79K", "605 MB, B/32 speed, trained on more data (LAION-2B)"},
-	{"geolocal/StreetCLIP", "1.7 GB, slow; tuned for where a street photo was taken"},
-	{"openai/clip-vit-large-patch14", "1.7 GB, about 12x slower than B/32, most accurate of OpenAI's"},
-	{"openai/clip-vit-large-patch14-336", "1.7 GB, slowest; L/14 at 336-pixel input"},
+	{"openai/clip-vit-large-patch14", "1.7 GB, about 18x slower than B/32, most accurate of OpenAI's"},
+	{"openai/clip-vit-large-patch14-336", "1.7 GB, about 43x slower than B/32; L/14 at 336-pixel input"},
+	{"geolocal/StreetCLIP", "1.7 GB, about 43x slower than B/32 (an L/14-336); tuned for where a street photo was taken"},
 }
 
 // Options configure Open.
