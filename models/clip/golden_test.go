@@ -26,6 +26,13 @@ type golden struct {
 		Top1            string  `json:"top1"`
 		Top1Margin      float64 `json:"top1_margin"`
 		PixelValuesAtol float64 `json:"pixel_values_atol"`
+		// Geometry, for the preprocessing tests.
+		Format          string `json:"format"`
+		ModeOnOpen      string `json:"mode_on_open"`
+		SizeAfterExif   []int  `json:"size_after_exif_transpose"`
+		ResizedSizeWH   []int  `json:"resized_size_wh"`
+		CropLeftTop     []int  `json:"crop_left_top"`
+		ExifOrientation *int   `json:"exif_orientation"`
 	} `json:"images"`
 	ImageDir string   `json:"image_dir"`
 	Labels   []string `json:"labels"`
@@ -38,9 +45,11 @@ type golden struct {
 type goldenTensors struct {
 	golden
 	dir                            string
-	pixels                         [][]float32 // [image][3*S*S]
+	pixelsFlat                     []float32   // pixel_values, [image, 3, S, S] flattened
+	pixelShape                     []int       // [image, 3, S, S]
+	pixels                         [][]float32 // pixelsFlat as rows: [image][3*S*S]
 	imageEmbeds, textEmbeds, probs [][]float32
-	logits, imageFeatures          [][]float32
+	logits                         [][]float32
 }
 
 func loadGolden(t testing.TB, checkpoint string) *goldenTensors {
@@ -59,12 +68,7 @@ func loadGolden(t testing.TB, checkpoint string) *goldenTensors {
 		t.Fatal(err)
 	}
 	defer st.Close()
-	rows := func(name string) [][]float32 {
-		flat, shape, err := st.Float32(name)
-		if err != nil {
-			t.Fatal(err)
-		}
-		n := shape[0]
+	split := func(flat []float32, n int) [][]float32 {
 		per := len(flat) / n
 		out := make([][]float32, n)
 		for i := range out {
@@ -72,7 +76,20 @@ func loadGolden(t testing.TB, checkpoint string) *goldenTensors {
 		}
 		return out
 	}
-	g.pixels = rows("pixel_values")
+	rows := func(name string) [][]float32 {
+		flat, shape, err := st.Float32(name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return split(flat, shape[0])
+	}
+	if g.pixelsFlat, g.pixelShape, err = st.Float32("pixel_values"); err != nil {
+		t.Fatal(err)
+	}
+	if sh := g.pixelShape; len(sh) != 4 || sh[0] != len(g.Images) || sh[1] != 3 || sh[2] != sh[3] {
+		t.Fatalf("pixel_values shape %v, want [%d 3 S S]", sh, len(g.Images))
+	}
+	g.pixels = split(g.pixelsFlat, g.pixelShape[0])
 	g.imageEmbeds = rows("image_embeds")
 	g.textEmbeds = rows("text_embeds")
 	g.probs = rows("probs")

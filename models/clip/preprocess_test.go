@@ -5,57 +5,14 @@
 package clip
 
 import (
-	"encoding/json"
 	"image"
 	"math"
 	"math/rand"
-	"os"
 	"path/filepath"
 	"runtime"
 	"strings"
 	"testing"
 )
-
-// preprocessGolden is the per-image geometry part of golden.json.
-type preprocessGolden struct {
-	ImageDir string `json:"image_dir"`
-	Images   []struct {
-		File            string  `json:"file"`
-		Format          string  `json:"format"`
-		ModeOnOpen      string  `json:"mode_on_open"`
-		SizeAfterExif   []int   `json:"size_after_exif_transpose"`
-		ResizedSizeWH   []int   `json:"resized_size_wh"`
-		CropLeftTop     []int   `json:"crop_left_top"`
-		ExifOrientation *int    `json:"exif_orientation"`
-		PixelValuesAtol float64 `json:"pixel_values_atol"`
-	} `json:"images"`
-}
-
-func loadPreprocessGolden(t testing.TB, checkpoint string) (*preprocessGolden, []float32, []int) {
-	t.Helper()
-	dir := filepath.Join(fixturesDir, checkpoint)
-	data, err := os.ReadFile(filepath.Join(dir, "golden.json"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	var g preprocessGolden
-	if err := json.Unmarshal(data, &g); err != nil {
-		t.Fatal(err)
-	}
-	st, err := readSafetensors(filepath.Join(dir, "golden.safetensors"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st.Close()
-	pix, shape, err := st.Float32("pixel_values")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if len(shape) != 4 || shape[0] != len(g.Images) || shape[1] != 3 || shape[2] != shape[3] {
-		t.Fatalf("pixel_values shape %v, want [%d 3 S S]", shape, len(g.Images))
-	}
-	return &g, pix, shape
-}
 
 // pixelTolerance is the per-image tolerance of golden.json, or the README's rule when absent.
 func pixelTolerance(file, format string, atol float64) float64 {
@@ -85,7 +42,8 @@ func largestDiff(got, want []float32, s int) (d float64, c, y, x int) {
 func TestPreprocessGolden(t *testing.T) {
 	for _, ckpt := range checkpoints {
 		t.Run(ckpt, func(t *testing.T) {
-			g, want, shape := loadPreprocessGolden(t, ckpt)
+			g := loadGolden(t, ckpt)
+			want, shape := g.pixelsFlat, g.pixelShape
 			p, err := LoadImageProcessor(filepath.Join(fixturesDir, ckpt))
 			if err != nil {
 				t.Fatal(err)
@@ -144,7 +102,8 @@ func TestPreprocessGolden(t *testing.T) {
 func TestPreprocessFromGoldenPixels(t *testing.T) {
 	for _, ckpt := range checkpoints {
 		t.Run(ckpt, func(t *testing.T) {
-			g, want, shape := loadPreprocessGolden(t, ckpt)
+			g := loadGolden(t, ckpt)
+			want, shape := g.pixelsFlat, g.pixelShape
 			p, err := LoadImageProcessor(filepath.Join(fixturesDir, ckpt))
 			if err != nil {
 				t.Fatal(err)
