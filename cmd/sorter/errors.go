@@ -31,9 +31,6 @@ func (e *userError) Error() string {
 
 func (e *userError) Unwrap() error { return e.err }
 
-// hinter is implemented by errors from our packages that know what the user should do.
-type hinter interface{ Hint() string }
-
 // printError prints err as one line (plus a hint line when there is one). Internal detail such as stack
 // traces from the compute engine is cut unless SORTER_DEBUG is set.
 func printError(w io.Writer, err error) {
@@ -45,11 +42,7 @@ func printError(w io.Writer, err error) {
 	}
 	fmt.Fprintf(w, "sorter: error: %s\n", msg)
 	var ue *userError
-	var h hinter
-	switch {
-	case errors.As(err, &ue) && ue.hint != "":
+	if errors.As(err, &ue) && ue.hint != "" {
 		fmt.Fprintf(w, "sorter: hint: %s\n", ue.hint)
-	case errors.As(err, &h) && h.Hint() != "":
-		fmt.Fprintf(w, "sorter: hint: %s\n", h.Hint())
 	}
 }

@@ -23,7 +23,6 @@ func openModel(ctx context.Context, spec string, stderr io.Writer) (*clip.Model,
 		Hub:  hub.Options{Progress: dl.update},
 		Logf: noteLogger(stderr),
 	})
-
 	if err != nil {
 		var he *hub.Error
 		if errors.As(err, &he) {
