@@ -2,8 +2,8 @@ package hub
 
 // Which files make a CLIP checkpoint in Hugging Face transformers format, checked in a folder
 // and picked from a Hub repo's file list. Names follow transformers' CLIPModel.from_pretrained
-// and CLIPProcessor (CONFIG_NAME, SAFE_WEIGHTS_NAME, SAFE_WEIGHTS_INDEX_NAME, the CLIP tokenizer's
-// VOCAB_FILES_NAMES).
+// and CLIPProcessor (CONFIG_NAME, SAFE_WEIGHTS_NAME, SAFE_WEIGHTS_INDEX_NAME, WEIGHTS_NAME,
+// WEIGHTS_INDEX_NAME, the CLIP tokenizer's VOCAB_FILES_NAMES).
 
 import (
 	"encoding/json"
@@ -13,6 +13,22 @@ import (
 	"slices"
 	"strings"
 )
+
+// Weights is a way a checkpoint stores its weights.
+type Weights struct {
+	File    string // model.safetensors, or the index naming the shards
+	Sharded bool   // File is an index whose weight_map names the shard files
+	PyTorch bool   // pickled PyTorch weights, read by models/torchbin's safe loader
+}
+
+// weightFormats in order of preference, as transformers' from_pretrained: safetensors whenever
+// the checkpoint has them, PyTorch's pytorch_model.bin only when it has nothing else.
+var weightFormats = []Weights{
+	{File: "model.safetensors"},
+	{File: "model.safetensors.index.json", Sharded: true},
+	{File: "pytorch_model.bin", PyTorch: true},
+	{File: "pytorch_model.bin.index.json", Sharded: true, PyTorch: true},
+}
 
 const (
 	weightsFile = "model.safetensors"
@@ -26,16 +42,9 @@ var requiredFiles = []string{"config.json", "preprocessor_config.json", "vocab.j
 // (lower-casing, special tokens) from them when present.
 var optionalFiles = []string{"tokenizer_config.json", "special_tokens_map.json"}
 
-// otherWeights are weight files in formats this tool does not read; finding only these
-// explains why a checkpoint cannot be used.
-func isOtherWeights(name string) bool {
-	switch {
-	case name == "pytorch_model.bin", strings.HasPrefix(name, "pytorch_model-") && strings.HasSuffix(name, ".bin"),
-		name == "pytorch_model.bin.index.json":
-		return true
-	}
-	return false
-}
+// unreadableWeights are weight files of other frameworks; finding only these explains why a
+// checkpoint cannot be used.
+var unreadableWeights = []string{"tf_model.h5", "flax_model.msgpack", "model.onnx", "open_clip_pytorch_model.bin", "open_clip_model.safetensors"}
 
 // safetensorsIndex is model.safetensors.index.json, as written by transformers' save_pretrained.
 type safetensorsIndex struct {
@@ -73,48 +82,54 @@ func isFile(path string) bool {
 	return err == nil && fi.Mode().IsRegular()
 }
 
-// checkDir checks that dir holds a complete checkpoint. It returns the missing files (nil when
-// complete), or an error if the weights exist only as PyTorch .bin or the index is unreadable.
-// model names the checkpoint in messages.
-func checkDir(dir, model string) (missing []string, err error) {
+// checkDir checks that dir holds a complete checkpoint. It returns the weights it would load
+// and the missing files (nil when complete), or an error if the only weights are in a format this
+// tool does not read or an index is unreadable. model names the checkpoint in messages.
+func checkDir(dir, model string) (w Weights, missing []string, err error) {
 	for _, f := range requiredFiles {
 		if !isFile(filepath.Join(dir, f)) {
 			missing = append(missing, f)
 		}
 	}
-	switch {
-	case isFile(filepath.Join(dir, weightsFile)):
-	case isFile(filepath.Join(dir, indexFile)):
-		shards, err := readShards(filepath.Join(dir, indexFile))
-		if err != nil {
-			return nil, &Error{Kind: ErrMissingFiles, Model: model, Dir: dir, File: indexFile,
-				What: fmt.Sprintf("the weights index of %s is unreadable: %v", model, err),
-				Hint: "download the checkpoint again", Err: err}
+	for _, w := range weightFormats {
+		if !isFile(filepath.Join(dir, w.File)) {
+			continue
 		}
-		for _, s := range shards {
-			if !isFile(filepath.Join(dir, s)) {
-				missing = append(missing, s)
+		if w.Sharded {
+			shards, err := readShards(filepath.Join(dir, w.File))
+			if err != nil {
+				return w, nil, &Error{Kind: ErrMissingFiles, Model: model, Dir: dir, File: w.File,
+					What: fmt.Sprintf("the weights index of %s is unreadable: %v", model, err),
+					Hint: "download the checkpoint again", Err: err}
+			}
+			for _, s := range shards {
+				if !isFile(filepath.Join(dir, s)) {
+					missing = append(missing, s)
+				}
 			}
 		}
-	default:
-		entries, _ := os.ReadDir(dir)
-		for _, e := range entries {
-			if isOtherWeights(e.Name()) {
-				return nil, noSafetensorsError(model, dir)
-			}
-		}
-		missing = append(missing, weightsFile)
+		return w, missing, nil
 	}
-	return missing, nil
+	var others []string
+	for _, f := range unreadableWeights {
+		if isFile(filepath.Join(dir, f)) {
+			others = append(others, f)
+		}
+	}
+	if len(others) > 0 {
+		return Weights{}, nil, noWeightsError(model, dir, others)
+	}
+	return weightFormats[0], append(missing, weightsFile), nil
 }
 
-func noSafetensorsError(model, dir string) *Error {
+func noWeightsError(model, dir string, others []string) *Error {
 	return &Error{
-		Kind:  ErrNoSafetensors,
+		Kind:  ErrNoWeights,
 		Model: model,
 		Dir:   dir,
-		What:  fmt.Sprintf("%s has only PyTorch .bin weights, and this tool reads model.safetensors", model),
-		Hint:  "pick a checkpoint that has it (most CLIP checkpoints on the Hub do)",
+		What:  fmt.Sprintf("%s has its weights only as %s, which this tool does not read", model, joinList(others)),
+		Hint: "pick a checkpoint in Hugging Face transformers format with model.safetensors or pytorch_model.bin " +
+			"(most CLIP checkpoints on the Hub have one), e.g. " + exampleID,
 	}
 }
 
@@ -127,14 +142,14 @@ func missingInFolder(dir string, missing []string) *Error {
 		Missing: missing,
 		What:    fmt.Sprintf("folder %s is missing %s", dir, joinList(missing)),
 		Hint: "a CLIP checkpoint folder holds config.json, preprocessor_config.json, vocab.json, merges.txt " +
-			"and model.safetensors (or model.safetensors.index.json and its shards)",
+			"and model.safetensors (or pytorch_model.bin, or a sharded index and its shards)",
 	}
 }
 
 // filePlan is what to fetch from a Hub repo, in order: small files first, weights last.
 type filePlan struct {
 	files   []string // files to fetch now
-	index   bool     // files ends with the index: fetch it, then the shards it names
+	weights Weights  // the weights chosen; files ends with weights.File
 	present map[string]sibling
 }
 
@@ -157,19 +172,23 @@ func planFiles(id string, siblings []sibling) (*filePlan, error) {
 			p.files = append(p.files, f)
 		}
 	}
-	_, hasWeights := p.present[weightsFile]
-	_, hasIndex := p.present[indexFile]
-	switch {
-	case hasWeights:
-		p.files = append(p.files, weightsFile)
-	case hasIndex:
-		p.files = append(p.files, indexFile)
-		p.index = true
-	default:
-		for name := range p.present {
-			if isOtherWeights(name) {
-				return nil, noSafetensorsError(id, "")
+	found := false
+	for _, w := range weightFormats {
+		if _, ok := p.present[w.File]; ok {
+			p.weights, found = w, true
+			p.files = append(p.files, w.File)
+			break
+		}
+	}
+	if !found {
+		var others []string
+		for _, f := range unreadableWeights {
+			if _, ok := p.present[f]; ok {
+				others = append(others, f)
 			}
+		}
+		if len(others) > 0 && len(missing) == 0 {
+			return nil, noWeightsError(id, "", others)
 		}
 		missing = append(missing, weightsFile)
 	}
@@ -179,7 +198,7 @@ func planFiles(id string, siblings []sibling) (*filePlan, error) {
 			Model:   id,
 			Missing: missing,
 			What:    fmt.Sprintf("model %s on the Hugging Face Hub has no %s", id, joinList(missing)),
-			Hint:    "it is probably not a CLIP checkpoint in Hugging Face format; try e.g. " + exampleID,
+			Hint:    "it is probably not a CLIP checkpoint in Hugging Face transformers format; try e.g. " + exampleID,
 		}
 	}
 	return p, nil

@@ -295,9 +295,11 @@ func (c *client) statusError(resp *http.Response, file string) error {
 
 const tokensPage = "https://huggingface.co/settings/tokens"
 
-// info gets the commit sha and file list of the model at the revision.
-func (c *client) info(ctx context.Context) (*modelInfo, error) {
-	u := fmt.Sprintf("%s/api/models/%s/revision/%s?blobs=true", c.s.endpoint, c.id, url.PathEscape(c.s.revision))
+// info gets the commit sha and file list of the model at revision.
+func (c *client) info(ctx context.Context, revision string) (*modelInfo, error) {
+	// url.PathEscape, like huggingface_hub's quote(revision, safe=""), keeps "refs/pr/15" one
+	// path segment: refs%2Fpr%2F15.
+	u := fmt.Sprintf("%s/api/models/%s/revision/%s?blobs=true", c.s.endpoint, c.id, url.PathEscape(revision))
 	resp, wd, err := c.do(ctx, c.getClient, http.MethodGet, u, nil)
 	if err != nil {
 		return nil, c.requestError(ctx, wd, err)

@@ -20,8 +20,9 @@ var (
 	ErrOffline = errors.New("not in cache while offline")
 	// ErrMissingFiles: a folder or a Hub repo lacks files a CLIP checkpoint needs.
 	ErrMissingFiles = errors.New("checkpoint files missing")
-	// ErrNoSafetensors: the checkpoint has weights only in a format this tool does not read.
-	ErrNoSafetensors = errors.New("no safetensors weights")
+	// ErrNoWeights: the checkpoint has weights only in formats this tool does not read
+	// (TensorFlow, Flax, ONNX, open_clip's own).
+	ErrNoWeights = errors.New("no readable weights")
 	// ErrInterrupted: a download was cut off, stalled or arrived corrupted; running again resumes it.
 	ErrInterrupted = errors.New("download interrupted")
 	// ErrHub: the Hub answered with an error not covered above (rate limit, server error).

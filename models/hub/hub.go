@@ -27,8 +27,17 @@ type Checkpoint struct {
 	Dir string
 	// ID is the Hub id ("openai/clip-vit-base-patch32"), or the cleaned absolute path of a folder.
 	ID string
-	// Revision is the commit sha of a Hub model, "" for a folder.
+	// Revision is the commit sha of a Hub model, "" for a folder. When the weights come from a
+	// safetensors conversion pull request it is that pull request's commit (see Ref).
 	Revision string
+	// Ref is the Hub revision the files were taken from when it is not the one asked for:
+	// "refs/pr/15" for openai/clip-vit-base-patch32, whose main branch has no model.safetensors.
+	Ref string
+	// Weights is how the checkpoint stores its weights (safetensors or PyTorch, one file or shards).
+	Weights Weights
+	// Note, if set, is one line for the user on where the weights come from when that is not
+	// simply model.safetensors of the revision asked for.
+	Note string
 	// CacheFallback is set when asking the Hub failed (no network, Hub down, token refused,
 	// model gone) and a complete copy already in the cache was used instead, as huggingface_hub
 	// does. It holds the reason; callers may show it as a warning.
@@ -128,14 +137,14 @@ func resolveFolder(model string) (cp *Checkpoint, found bool, err error) {
 			What: fmt.Sprintf("%s is a file, not a folder", dir),
 			Hint: "give the folder that holds config.json and model.safetensors"}
 	}
-	missing, err := checkDir(dir, dir)
+	w, missing, err := checkDir(dir, dir)
 	if err != nil {
 		return nil, true, err
 	}
 	if len(missing) > 0 {
 		return nil, true, missingInFolder(dir, missing)
 	}
-	return &Checkpoint{Dir: dir, ID: dir}, true, nil
+	return &Checkpoint{Dir: dir, ID: dir, Weights: w, Note: pytorchNote(dir, w, "")}, true, nil
 }
 
 func expandTilde(p string) string {
@@ -187,7 +196,7 @@ func resolveHub(ctx context.Context, id string, s settings) (*Checkpoint, error)
 	}
 
 	c := newClient(s, id)
-	info, err := c.info(ctx)
+	info, err := c.info(ctx, s.revision)
 	if err != nil {
 		if ctx.Err() != nil {
 			return nil, err
@@ -203,17 +212,59 @@ func resolveHub(ctx context.Context, id string, s settings) (*Checkpoint, error)
 	if err != nil {
 		return nil, err
 	}
+	var why string
+	if plan.weights.PyTorch {
+		// A copy complete in the cache (Python's, from before transformers preferred
+		// safetensors) is used as it is; otherwise the conversion pull request, if it fits.
+		if w, missing, err := checkDir(rc.snapshot(info.SHA), id); err == nil && len(missing) == 0 && w.PyTorch {
+			if err := rc.writeRef(s.revision, info.SHA); err != nil {
+				return nil, cacheError(s.cacheDir, err)
+			}
+			return &Checkpoint{Dir: rc.snapshot(info.SHA), ID: id, Revision: info.SHA, Weights: w, Note: pytorchNote(id, w, "")}, nil
+		}
+		var cp *Checkpoint
+		cp, why, err = c.conversion(ctx, rc, info)
+		if cp != nil || err != nil {
+			return cp, err
+		}
+	}
+	snap, err := c.download(ctx, rc, info, plan)
+	if err != nil {
+		return nil, err
+	}
+	// refs/<revision> is written last, so it only ever names a complete snapshot.
+	if err := rc.writeRef(s.revision, info.SHA); err != nil {
+		return nil, cacheError(s.cacheDir, err)
+	}
+	return &Checkpoint{Dir: snap, ID: id, Revision: info.SHA, Weights: plan.weights, Note: pytorchNote(id, plan.weights, why)}, nil
+}
+
+// pytorchNote tells the user that PyTorch weights are read, and why, if that is the case.
+func pytorchNote(id string, w Weights, why string) string {
+	if !w.PyTorch {
+		return ""
+	}
+	if why != "" {
+		why = " (" + why + ")"
+	}
+	return fmt.Sprintf("%s has no model.safetensors%s: reading its %s with the safe loader, which never runs code from the file", id, why, w.File)
+}
+
+// download fetches the files of plan at info's commit into the cache (or finds them there)
+// and returns the snapshot folder.
+func (c *client) download(ctx context.Context, rc repoCache, info *modelInfo, plan *filePlan) (string, error) {
+	id := c.id
 	snap := rc.snapshot(info.SHA)
 	files := plan.files
 	for i := 0; i < len(files); i++ {
 		name := files[i]
 		if err := c.ensure(ctx, rc, info.SHA, name, plan.present[name]); err != nil {
-			return nil, err
+			return "", err
 		}
-		if name == indexFile && plan.index {
-			shards, err := readShards(filepath.Join(snap, indexFile))
+		if name == plan.weights.File && plan.weights.Sharded {
+			shards, err := readShards(filepath.Join(snap, name))
 			if err != nil {
-				return nil, &Error{Kind: ErrMissingFiles, Model: id, File: indexFile,
+				return "", &Error{Kind: ErrMissingFiles, Model: id, File: name,
 					What: fmt.Sprintf("the weights index of %s is unreadable: %v", id, err),
 					Hint: "pick another checkpoint", Err: err}
 			}
@@ -224,27 +275,23 @@ func resolveHub(ctx context.Context, id string, s settings) (*Checkpoint, error)
 				}
 			}
 			if len(absent) > 0 {
-				return nil, &Error{Kind: ErrMissingFiles, Model: id, Missing: absent,
-					What: fmt.Sprintf("model %s on the Hugging Face Hub lacks %s, named in its %s", id, joinList(absent), indexFile),
+				return "", &Error{Kind: ErrMissingFiles, Model: id, Missing: absent,
+					What: fmt.Sprintf("model %s on the Hugging Face Hub lacks %s, named in its %s", id, joinList(absent), name),
 					Hint: "pick another checkpoint"}
 			}
 			files = append(files, shards...)
 		}
 	}
-	missing, err := checkDir(snap, id)
+	_, missing, err := checkDir(snap, id)
 	if err != nil {
-		return nil, err
+		return "", err
 	}
 	if len(missing) > 0 { // only if the cache changed under us
-		return nil, &Error{Kind: ErrMissingFiles, Model: id, Dir: snap, Missing: missing,
+		return "", &Error{Kind: ErrMissingFiles, Model: id, Dir: snap, Missing: missing,
 			What: fmt.Sprintf("the cached copy of %s at %s lacks %s after downloading", id, snap, joinList(missing)),
 			Hint: "run again"}
 	}
-	// refs/<revision> is written last, so it only ever names a complete snapshot.
-	if err := rc.writeRef(s.revision, info.SHA); err != nil {
-		return nil, cacheError(s.cacheDir, err)
-	}
-	return &Checkpoint{Dir: snap, ID: id, Revision: info.SHA}, nil
+	return snap, nil
 }
 
 // ensure puts file in the snapshot for commit, downloading its blob unless the cache has it.
@@ -296,14 +343,20 @@ func fromCache(rc repoCache, id string, s settings) (*Checkpoint, error) {
 			What: fmt.Sprintf("%s is not in the cache at %s", what, s.cacheDir), Hint: hint}
 	}
 	snap := rc.snapshot(commit)
-	missing, err := checkDir(snap, id)
+	w, missing, err := checkDir(snap, id)
 	if err != nil {
 		return nil, err
+	}
+	if len(missing) == 1 && missing[0] == weightsFile {
+		// main without weights: the safetensors conversion pull request may be cached.
+		if cp := conversionInCache(rc, id, snap); cp != nil {
+			return cp, nil
+		}
 	}
 	if len(missing) > 0 {
 		return nil, &Error{Kind: ErrOffline, Model: id, Dir: snap, Missing: missing,
 			What: fmt.Sprintf("%s is only partly in the cache at %s (missing %s)", what, s.cacheDir, joinList(missing)),
 			Hint: hint}
 	}
-	return &Checkpoint{Dir: snap, ID: id, Revision: commit}, nil
+	return &Checkpoint{Dir: snap, ID: id, Revision: commit, Weights: w, Note: pytorchNote(id, w, "")}, nil
 }

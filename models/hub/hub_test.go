@@ -154,7 +154,7 @@ func TestDownloadIntoCache(t *testing.T) {
 			cp := resolve(t, testID, Options{CacheDir: cache, Endpoint: srv.URL(), Token: "hf_secret"})
 
 			commit := srv.Commit(testID)
-			want := Checkpoint{Dir: filepath.Join(cache, repoFolder, "snapshots", commit), ID: testID, Revision: commit}
+			want := Checkpoint{Dir: filepath.Join(cache, repoFolder, "snapshots", commit), ID: testID, Revision: commit, Weights: weightFormats[0]}
 			if *cp != want {
 				t.Errorf("Resolve = %+v, want %+v", *cp, want)
 			}
@@ -521,7 +521,7 @@ func TestLocalFolder(t *testing.T) {
 	t.Setenv("HF_ENDPOINT", hubtest.ClosedURL(t)) // a folder never needs the network
 	abs, _ := filepath.Abs(fixtureDir)
 	cp := resolve(t, fixtureDir, Options{})
-	if *cp != (Checkpoint{Dir: abs, ID: abs}) {
+	if *cp != (Checkpoint{Dir: abs, ID: abs, Weights: Weights{File: "model.safetensors"}}) {
 		t.Errorf("Resolve = %+v, want Dir and ID %s", *cp, abs)
 	}
 
@@ -567,7 +567,27 @@ func TestLocalFolder(t *testing.T) {
 			mustWrite(t, filepath.Join(dir, f), readFixture(t, f))
 		}
 		mustWrite(t, filepath.Join(dir, "pytorch_model.bin"), []byte("pickle"))
-		resolveErr(t, dir, Options{}, ErrNoSafetensors)
+		cp := resolve(t, dir, Options{})
+		if cp.Weights != (Weights{File: "pytorch_model.bin", PyTorch: true}) || !strings.Contains(cp.Note, "safe loader") {
+			t.Errorf("Weights %+v, Note %q", cp.Weights, cp.Note)
+		}
+		// safetensors are preferred whenever both exist
+		mustWrite(t, filepath.Join(dir, "model.safetensors"), []byte("st"))
+		if cp := resolve(t, dir, Options{}); cp.Weights.File != "model.safetensors" || cp.Note != "" {
+			t.Errorf("with both: Weights %+v, Note %q", cp.Weights, cp.Note)
+		}
+	})
+	t.Run("only tensorflow and flax weights", func(t *testing.T) {
+		dir := t.TempDir()
+		for _, f := range []string{"config.json", "preprocessor_config.json", "vocab.json", "merges.txt"} {
+			mustWrite(t, filepath.Join(dir, f), readFixture(t, f))
+		}
+		mustWrite(t, filepath.Join(dir, "tf_model.h5"), []byte("h5"))
+		mustWrite(t, filepath.Join(dir, "flax_model.msgpack"), []byte("msgpack"))
+		e := resolveErr(t, dir, Options{}, ErrNoWeights)
+		if !strings.Contains(e.Error(), "only as tf_model.h5 and flax_model.msgpack, which this tool does not read") {
+			t.Errorf("error %q", e)
+		}
 	})
 	t.Run("a file", func(t *testing.T) {
 		e := resolveErr(t, filepath.Join(fixtureDir, "config.json"), Options{}, ErrNotFound)
@@ -685,18 +705,17 @@ func TestShardedWeights(t *testing.T) {
 	}
 }
 
-func TestOnlyPyTorchWeights(t *testing.T) {
+func TestOnlyTensorFlowWeights(t *testing.T) {
 	cleanEnv(t)
 	dir := t.TempDir()
 	for _, f := range []string{"config.json", "preprocessor_config.json", "vocab.json", "merges.txt"} {
 		mustWrite(t, filepath.Join(dir, f), readFixture(t, f))
 	}
-	mustWrite(t, filepath.Join(dir, "pytorch_model.bin"), []byte("pickle"))
 	mustWrite(t, filepath.Join(dir, "tf_model.h5"), []byte("h5"))
 	srv := hubtest.NewServer(t, map[string]string{"openai/xyz": dir})
-	e := resolveErr(t, "openai/xyz", Options{CacheDir: t.TempDir(), Endpoint: srv.URL()}, ErrNoSafetensors)
-	want := "openai/xyz has only PyTorch .bin weights, and this tool reads model.safetensors; pick a checkpoint that has it (most CLIP checkpoints on the Hub do)"
-	if e.Error() != want {
+	e := resolveErr(t, "openai/xyz", Options{CacheDir: t.TempDir(), Endpoint: srv.URL()}, ErrNoWeights)
+	want := "openai/xyz has its weights only as tf_model.h5, which this tool does not read; pick a checkpoint in Hugging Face transformers format"
+	if !strings.HasPrefix(e.Error(), want) {
 		t.Errorf("error %q\nwant  %q", e, want)
 	}
 	if n := srv.FileRequests("GET") + srv.FileRequests("HEAD"); n != 0 {

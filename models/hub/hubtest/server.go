@@ -33,6 +33,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -66,13 +67,45 @@ type Request struct {
 
 type repo struct {
 	id       string
-	commit   string
-	files    map[string]*file
-	names    []string // sorted
-	token    string   // required token when gated or private
-	gated    bool     // files need the token; the API is public (as on the Hub)
-	private  bool     // everything needs the token; without it the repo "does not exist" (401)
-	revision int      // bumped by NewCommit
+	main     *tree
+	token    string // required token when gated or private
+	gated    bool   // files need the token; the API is public (as on the Hub)
+	private  bool   // everything needs the token; without it the repo "does not exist" (401)
+	revision int    // bumped by NewCommit and SetFile
+
+	discussions    []*discussion // in the order they were added (num ascending)
+	discussionsOff bool          // the owner disabled discussions: the listing answers 403
+}
+
+// tree is the repo's files at one commit: main, or a pull request's refs/pr/N.
+type tree struct {
+	commit string
+	files  map[string]*file
+	names  []string // sorted
+}
+
+func (t *tree) clone() *tree {
+	c := &tree{commit: t.commit, files: map[string]*file{}, names: append([]string(nil), t.names...)}
+	for n, f := range t.files {
+		c.files[n] = f
+	}
+	return c
+}
+
+func (t *tree) put(f *file) {
+	if _, ok := t.files[f.name]; !ok {
+		t.names = append(t.names, f.name)
+		sort.Strings(t.names)
+	}
+	t.files[f.name] = f
+}
+
+func (t *tree) remove(name string) {
+	if _, ok := t.files[name]; !ok {
+		return
+	}
+	delete(t.files, name)
+	t.names = slices.DeleteFunc(t.names, func(n string) bool { return n == name })
 }
 
 type file struct {
@@ -121,7 +154,7 @@ func loadRepo(id, dir string) (*repo, error) {
 	if err != nil {
 		return nil, fmt.Errorf("reading repo %s: %w", id, err)
 	}
-	r := &repo{id: id, files: map[string]*file{}}
+	r := &repo{id: id, main: &tree{files: map[string]*file{}}}
 	for _, e := range entries {
 		if !e.Type().IsRegular() {
 			continue
@@ -130,28 +163,30 @@ func loadRepo(id, dir string) (*repo, error) {
 		if err != nil {
 			return nil, fmt.Errorf("reading repo %s: %w", id, err)
 		}
-		sum := sha256.Sum256(data)
-		f := &file{
-			name:   e.Name(),
-			data:   data,
-			sha256: hex.EncodeToString(sum[:]),
-			gitSHA: GitBlobSHA1(data),
-			lfs:    isLFS(e.Name(), len(data)),
-		}
-		r.files[f.name] = f
-		r.names = append(r.names, f.name)
+		r.main.put(newFile(e.Name(), data))
 	}
-	sort.Strings(r.names)
-	r.commit = r.computeCommit()
+	r.main.commit = r.computeCommit(r.main)
 	return r, nil
 }
 
-// computeCommit derives a stable fake commit sha from the file list and contents.
-func (r *repo) computeCommit() string {
+func newFile(name string, data []byte) *file {
+	sum := sha256.Sum256(data)
+	return &file{
+		name:   name,
+		data:   data,
+		sha256: hex.EncodeToString(sum[:]),
+		gitSHA: GitBlobSHA1(data),
+		lfs:    isLFS(name, len(data)),
+	}
+}
+
+// computeCommit derives a stable fake commit sha from the repo, its revision counter and the
+// tree's file list and contents.
+func (r *repo) computeCommit(t *tree) string {
 	h := sha1.New()
 	fmt.Fprintf(h, "%s %d\n", r.id, r.revision)
-	for _, n := range r.names {
-		fmt.Fprintf(h, "%s %s\n", n, r.files[n].gitSHA)
+	for _, n := range t.names {
+		fmt.Fprintf(h, "%s %s\n", n, t.files[n].gitSHA)
 	}
 	return hex.EncodeToString(h.Sum(nil))
 }
@@ -186,11 +221,11 @@ func (s *Server) URL() string { return s.hub.URL }
 // CDNURL is the base URL of the server LFS files are redirected to when RedirectLFS is on.
 func (s *Server) CDNURL() string { return s.cdn.URL }
 
-// Commit is the current commit sha of repo id (40 hex digits).
+// Commit is the current commit sha of main of repo id (40 hex digits).
 func (s *Server) Commit(id string) string {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return s.mustRepo(id).commit
+	return s.mustRepo(id).main.commit
 }
 
 // NewCommit moves "main" of repo id to a new commit with the same files, as a push that
@@ -200,8 +235,25 @@ func (s *Server) NewCommit(id string) string {
 	defer s.mu.Unlock()
 	r := s.mustRepo(id)
 	r.revision++
-	r.commit = r.computeCommit()
-	return r.commit
+	r.main.commit = r.computeCommit(r.main)
+	return r.main.commit
+}
+
+// SetFile commits data as file name on main of repo id (nil data deletes the file) and returns
+// the new commit sha. Pull requests opened before keep the files they had: this is how a
+// conversion pull request goes stale.
+func (s *Server) SetFile(id, name string, data []byte) string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	r := s.mustRepo(id)
+	if data == nil {
+		r.main.remove(name)
+	} else {
+		r.main.put(newFile(name, data))
+	}
+	r.revision++
+	r.main.commit = r.computeCommit(r.main)
+	return r.main.commit
 }
 
 // Gate makes repo id gated: its model info stays public (as on the Hub), but its files answer
@@ -352,6 +404,10 @@ func (s *Server) serveHub(w http.ResponseWriter, req *http.Request) {
 	// Split on the escaped path so a revision like "refs%2Fpr%2F1" stays one segment.
 	p := req.URL.EscapedPath()
 	if rest, ok := strings.CutPrefix(p, "/api/models/"); ok {
+		if id, ok := strings.CutSuffix(rest, "/discussions"); ok {
+			s.serveDiscussions(w, req, unescape(id))
+			return
+		}
 		id, rev := rest, "main"
 		if i := strings.Index(rest, "/revision/"); i >= 0 {
 			id, rev = rest[:i], rest[i+len("/revision/"):]
@@ -380,15 +436,15 @@ func unescape(s string) string {
 	return u
 }
 
-// lookup finds the repo and checks access and revision; it writes the error and returns nil
-// when the request cannot go on.
-func (s *Server) lookup(w http.ResponseWriter, req *http.Request, id, rev string, isFile bool) *repo {
+// lookup finds the repo and checks access; it writes the error and returns nil when the
+// request cannot go on.
+func (s *Server) lookup(w http.ResponseWriter, req *http.Request, id string, isFile bool) *repo {
 	s.mu.Lock()
 	r := s.repos[id]
 	var private, gated bool
-	var token, commit string
+	var token string
 	if r != nil {
-		private, gated, token, commit = r.private, r.gated, r.token, r.commit
+		private, gated, token = r.private, r.gated, r.token
 	}
 	s.mu.Unlock()
 	if r == nil {
@@ -410,11 +466,37 @@ func (s *Server) lookup(w http.ResponseWriter, req *http.Request, id, rev string
 		}
 		return nil
 	}
-	if rev != "main" && rev != commit {
-		hubError(w, http.StatusNotFound, "RevisionNotFound", fmt.Sprintf("Invalid rev id: %s", rev))
-		return nil
-	}
 	return r
+}
+
+// lookupTree is lookup plus the revision: "main", a pull request's "refs/pr/N", or the commit
+// sha of either.
+func (s *Server) lookupTree(w http.ResponseWriter, req *http.Request, id, rev string, isFile bool) (*repo, *tree) {
+	r := s.lookup(w, req, id, isFile)
+	if r == nil {
+		return nil, nil
+	}
+	s.mu.Lock()
+	t := r.tree(rev)
+	s.mu.Unlock()
+	if t == nil {
+		hubError(w, http.StatusNotFound, "RevisionNotFound", fmt.Sprintf("Invalid rev id: %s", rev))
+		return nil, nil
+	}
+	return r, t
+}
+
+// tree finds a revision of r; s.mu must be held.
+func (r *repo) tree(rev string) *tree {
+	if rev == "main" || rev == r.main.commit {
+		return r.main
+	}
+	for _, d := range r.discussions {
+		if d.tree != nil && (rev == d.ref() || rev == d.tree.commit) {
+			return d.tree
+		}
+	}
+	return nil
 }
 
 // siblingJSON is one entry of "siblings" in the model info.
@@ -443,7 +525,7 @@ type infoJSON struct {
 }
 
 func (s *Server) serveInfo(w http.ResponseWriter, req *http.Request, id, rev string) {
-	r := s.lookup(w, req, id, rev, false)
+	r, t := s.lookupTree(w, req, id, rev, false)
 	if r == nil {
 		return
 	}
@@ -453,7 +535,7 @@ func (s *Server) serveInfo(w http.ResponseWriter, req *http.Request, id, rev str
 		InternalID:   "hubtest-" + id,
 		ID:           id,
 		ModelID:      id,
-		SHA:          r.commit,
+		SHA:          t.commit,
 		Private:      r.private,
 		Gated:        false,
 		LastModified: "2024-01-02T03:04:05.000Z",
@@ -462,8 +544,8 @@ func (s *Server) serveInfo(w http.ResponseWriter, req *http.Request, id, rev str
 		info.Gated = "auto"
 	}
 	s.mu.Unlock()
-	for _, n := range r.names {
-		f := r.files[n]
+	for _, n := range t.names {
+		f := t.files[n]
 		sib := siblingJSON{RFilename: n}
 		if blobs {
 			sib.Size = int64(len(f.data))
@@ -479,17 +561,17 @@ func (s *Server) serveInfo(w http.ResponseWriter, req *http.Request, id, rev str
 }
 
 func (s *Server) serveResolve(w http.ResponseWriter, req *http.Request, id, rev, name string) {
-	r := s.lookup(w, req, id, rev, true)
+	r, t := s.lookupTree(w, req, id, rev, true)
 	if r == nil {
 		return
 	}
-	f := r.files[name]
+	f := t.files[name]
 	if f == nil {
 		hubError(w, http.StatusNotFound, "EntryNotFound", fmt.Sprintf("%s does not exist on %q", name, rev))
 		return
 	}
 	s.mu.Lock()
-	commit, redirect := r.commit, s.redirectLFS && f.lfs
+	commit, redirect := t.commit, s.redirectLFS && f.lfs
 	s.mu.Unlock()
 	h := w.Header()
 	h.Set("X-Repo-Commit", commit)
@@ -519,9 +601,11 @@ func (s *Server) serveCDN(w http.ResponseWriter, req *http.Request) {
 	var id string
 	var f *file
 	for _, r := range s.repos {
-		for _, rf := range r.files {
-			if rf.sha256 == sum {
-				id, f = r.id, rf
+		for _, t := range r.trees() {
+			for _, rf := range t.files {
+				if rf.sha256 == sum {
+					id, f = r.id, rf
+				}
 			}
 		}
 	}
