@@ -112,7 +112,12 @@ func (c *client) conversion(ctx context.Context, rc repoCache, main *modelInfo) 
 	if len(prs) == 0 {
 		return nil, "and no safetensors conversion pull request", nil
 	}
+	// Like transformers, the newest pull request that fits; but one whose weights are already in
+	// the cache (say, candle's pinned refs/pr/15) is preferred to a second 600 MB download.
 	var why []string
+	var chosen *discussion
+	var chosenInfo *modelInfo
+	var chosenPlan *filePlan
 	for _, pr := range prs {
 		info, err := c.info(ctx, pr.ref())
 		if ctx.Err() != nil {
@@ -131,22 +136,37 @@ func (c *client) conversion(ctx context.Context, rc repoCache, main *modelInfo) 
 			why = append(why, fmt.Sprintf("its conversion pull request %s is out of date: %s", pr.ref(), diff))
 			continue
 		}
-		snap, err := c.download(ctx, rc, info, plan)
-		if err != nil {
-			return nil, "", err
+		cached := weightsCached(rc, plan)
+		if chosen == nil || cached {
+			chosen, chosenInfo, chosenPlan = &pr, info, plan
 		}
-		if err := linkMainFiles(rc, main.SHA, snap, plan); err != nil {
-			return nil, "", cacheError(c.s.cacheDir, err)
+		if cached {
+			break
 		}
-		if err := rc.writeRef(pr.ref(), info.SHA); err != nil {
-			return nil, "", cacheError(c.s.cacheDir, err)
-		}
-		if err := rc.writeRef(c.s.revision, main.SHA); err != nil {
-			return nil, "", cacheError(c.s.cacheDir, err)
-		}
-		return conversionCheckpoint(c.id, snap, pr.ref(), info.SHA, plan.weights), "", nil
 	}
-	return nil, strings.Join(why, "; "), nil
+	if chosen == nil {
+		return nil, strings.Join(why, "; "), nil
+	}
+	snap, err := c.download(ctx, rc, chosenInfo, chosenPlan)
+	if err != nil {
+		return nil, "", err
+	}
+	if err := linkMainFiles(rc, main.SHA, snap, chosenPlan); err != nil {
+		return nil, "", cacheError(c.s.cacheDir, err)
+	}
+	if err := rc.writeRef(chosen.ref(), chosenInfo.SHA); err != nil {
+		return nil, "", cacheError(c.s.cacheDir, err)
+	}
+	if err := rc.writeRef(c.s.revision, main.SHA); err != nil {
+		return nil, "", cacheError(c.s.cacheDir, err)
+	}
+	return conversionCheckpoint(c.id, snap, chosen.ref(), chosenInfo.SHA, chosenPlan.weights), "", nil
+}
+
+// weightsCached reports whether the blob of plan's (unsharded) weights file is in the cache.
+func weightsCached(rc repoCache, plan *filePlan) bool {
+	sib := plan.present[plan.weights.File]
+	return !plan.weights.Sharded && blobID(sib) != "" && blobOK(rc.blob(blobID(sib)), knownSize(sib))
 }
 
 func conversionCheckpoint(id, snap, ref, commit string, w Weights) *Checkpoint {

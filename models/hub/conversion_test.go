@@ -334,3 +334,76 @@ func dirNames(t *testing.T, dir string) []string {
 	}
 	return names
 }
+
+// layoutContent is what the fake Hub serves for a file of a real layout: the tiny fixture
+// checkpoint's files, its weights as safetensors or as pytorch_model.bin, and a line of text for
+// files the tool never reads.
+func layoutContent(name string) []byte {
+	for _, dir := range []string{fixtureDir, binFixtureDir} {
+		if b, err := os.ReadFile(filepath.Join(dir, name)); err == nil {
+			return b
+		}
+	}
+	return []byte(name + " (not read by this tool)\n")
+}
+
+// TestRealLayouts resolves every curated model laid out as the Hub has it.
+func TestRealLayouts(t *testing.T) {
+	want := map[string]struct {
+		ref     string
+		pytorch bool
+	}{
+		"openai/clip-vit-base-patch32":          {ref: "refs/pr/66"}, // the newest fitting conversion, as transformers picks
+		"openai/clip-vit-base-patch16":          {},
+		"openai/clip-vit-large-patch14":         {},
+		"openai/clip-vit-large-patch14-336":     {pytorch: true},
+		"laion/CLIP-ViT-B-32-laion2B-s34B-b79K": {},
+		"geolocal/StreetCLIP":                   {},
+	}
+	for _, l := range hubtest.Layouts {
+		t.Run(l.ID, func(t *testing.T) {
+			cleanEnv(t)
+			w, ok := want[l.ID]
+			if !ok {
+				t.Fatalf("no expectation for layout %s", l.ID)
+			}
+			srv := hubtest.NewServer(t, nil)
+			srv.AddLayout(l, layoutContent)
+			cp := resolve(t, l.ID, Options{CacheDir: t.TempDir(), Endpoint: srv.URL()})
+			if cp.Ref != w.ref || cp.Weights.PyTorch != w.pytorch {
+				t.Errorf("Checkpoint %+v; want Ref %q, PyTorch %v", cp, w.ref, w.pytorch)
+			}
+			if w.ref == "" && cp.Revision != l.MainCommit {
+				t.Errorf("Revision %s, want main's %s", cp.Revision, l.MainCommit)
+			}
+			for _, r := range srv.Requests() {
+				for _, never := range []string{"tf_model.h5", "flax_model.msgpack", "open_clip", "tokenizer.json", ".jpg", ".jpeg", "README.md"} {
+					if r.Method == "GET" && strings.Contains(r.Path, never) {
+						t.Errorf("downloaded %s", r.Path)
+					}
+				}
+			}
+		})
+	}
+}
+
+// TestConversionAlreadyCachedIsPreferred: a cache holding refs/pr/15's weights (as candle's CLIP
+// example leaves it) is reused rather than downloading the newer refs/pr/66's (different here).
+func TestConversionAlreadyCachedIsPreferred(t *testing.T) {
+	cleanEnv(t)
+	srv := hubtest.NewServer(t, map[string]string{openaiID: binRepo(t)})
+	srv.AddDiscussion(openaiID, conversionPR(15, openaiPRCommit))
+	newer := conversionPR(66, "c237dc49a33fc61debc9276459120b7eac67e7ef")
+	newer.Add = map[string][]byte{"model.safetensors": mustReadFile("../../testdata/fixtures/clip-tiny-gelu-f16/model.safetensors")}
+	srv.AddDiscussion(openaiID, newer)
+	cache := t.TempDir()
+	cp := resolve(t, openaiID, Options{CacheDir: cache, Endpoint: srv.URL(), Revision: "refs/pr/15"})
+	if cp.Revision != openaiPRCommit {
+		t.Fatalf("refs/pr/15: %+v", cp)
+	}
+	srv.Reset()
+	cp = resolve(t, openaiID, Options{CacheDir: cache, Endpoint: srv.URL()})
+	if cp.Ref != "refs/pr/15" || cp.Revision != openaiPRCommit || srv.FileRequests("GET") != 0 {
+		t.Errorf("Checkpoint %+v after %d file GETs; want the cached refs/pr/15", cp, srv.FileRequests("GET"))
+	}
+}

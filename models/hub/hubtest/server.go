@@ -4,10 +4,15 @@
 // go-huggingface use to download a model:
 //
 //	GET  /api/models/{id}                   model info: {"sha": ..., "siblings": [{"rfilename": ...}]}
-//	GET  /api/models/{id}/revision/{rev}    the same at a revision ("main" or the commit sha);
+//	GET  /api/models/{id}/revision/{rev}    the same at a revision ("main", a pull request's
+//	                                        "refs/pr/N" (escaped refs%2Fpr%2FN) or a commit sha);
 //	                                        with ?blobs=true each sibling also has size, blobId and lfs
+//	GET  /api/models/{id}/discussions       discussions and pull requests (discussions.go)
 //	HEAD /{id}/resolve/{rev}/{file}         headers only
 //	GET  /{id}/resolve/{rev}/{file}         the file (honours "Range: bytes=N-")
+//
+// Repos can be laid out as real Hub repos are (layouts.go): openai/clip-vit-base-patch32 has no
+// model.safetensors on main, only in its conversion pull request refs/pr/15.
 //
 // File responses carry the headers the clients read: X-Repo-Commit, ETag (the git blob sha1 for
 // plain files), and for LFS files (*.safetensors, *.bin, ... or > 10 MB) X-Linked-Etag (the file's
@@ -147,6 +152,18 @@ func NewServer(t testing.TB, repos map[string]string) *Server {
 		s.cdn.Close()
 	})
 	return s
+}
+
+// AddRepo adds repo id holding files (name -> content) on main.
+func (s *Server) AddRepo(id string, files map[string][]byte) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	r := &repo{id: id, main: &tree{files: map[string]*file{}}}
+	for name, data := range files {
+		r.main.put(newFile(name, data))
+	}
+	r.main.commit = r.computeCommit(r.main)
+	s.repos[id] = r
 }
 
 func loadRepo(id, dir string) (*repo, error) {
