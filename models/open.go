@@ -6,6 +6,7 @@ package models
 import (
 	"context"
 	"fmt"
+	"strings"
 
 	"github.com/bellingcat/smart-image-sorter/models/clip"
 	"github.com/bellingcat/smart-image-sorter/models/hub"
@@ -20,7 +21,8 @@ type Choice struct {
 	Note string // size and speed trade-off, in plain words
 }
 
-// Choices are well-known CLIP checkpoints on the Hub, fastest first. Any other CLIPModel id works too. Speeds are
+// Choices are well-known CLIP checkpoints on the Hub, fastest first; each is tested loading from a fake Hub laid
+// out as the real one (hubtest.Layouts, TestChoicesLoadFromRealLayouts). Any other CLIPModel id works too. Speeds are
 // the image tower's compute relative to ViT-B/32 (4.4, 17.6, 81 and 191 G multiply-adds per image for B/32,
 // B/16, L/14 and L/14 at 336 pixels).
 var Choices = []Choice{
@@ -30,6 +32,15 @@ var Choices = []Choice{
 	{"openai/clip-vit-large-patch14", "1.7 GB, about 18x slower than B/32, most accurate of OpenAI's"},
 	{"openai/clip-vit-large-patch14-336", "1.7 GB, about 43x slower than B/32; L/14 at 336-pixel input"},
 	{"geolocal/StreetCLIP", "1.7 GB, about 43x slower than B/32 (an L/14-336); tuned for where a street photo was taken"},
+}
+
+// ChoiceIDs lists the ids of Choices, comma-separated, for help texts.
+func ChoiceIDs() string {
+	ids := make([]string, len(Choices))
+	for i, c := range Choices {
+		ids[i] = c.ID
+	}
+	return strings.Join(ids, ", ")
 }
 
 // Options configure Open.
@@ -53,6 +64,9 @@ func Open(ctx context.Context, spec string, opts Options) (*clip.Model, error) {
 	}
 	if cp.CacheFallback != nil {
 		logf("using the copy of %s already downloaded, because the Hub could not be asked (%v)", cp.ID, cp.CacheFallback)
+	}
+	if cp.Note != "" {
+		logf("%s", cp.Note)
 	}
 	co := opts.Clip
 	co.ID, co.Revision = cp.ID, cp.Revision

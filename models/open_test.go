@@ -3,7 +3,10 @@ package models
 import (
 	"context"
 	"errors"
+	"fmt"
+	"os"
 	"path/filepath"
+	"slices"
 	"testing"
 
 	"github.com/bellingcat/smart-image-sorter/models/hub"
@@ -59,5 +62,57 @@ func TestOpenFromFakeHub(t *testing.T) {
 	abs, _ := filepath.Abs(fixture)
 	if local.ID != abs {
 		t.Errorf("folder model ID %q, want %q", local.ID, abs)
+	}
+}
+
+// TestChoicesLoadFromRealLayouts opens every model offered in the menus from a fake Hub laid out as the real Hub
+// has it, with the tiny fixture as contents: whichever way each stores its weights (safetensors on main, in a
+// conversion pull request, or only pytorch_model.bin), the loaded model computes the fixture's embeddings exactly.
+func TestChoicesLoadFromRealLayouts(t *testing.T) {
+	t.Setenv("GOMLX_BACKEND", "go")
+	local, err := Open(context.Background(), fixture, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want, err := local.EmbedTexts([]string{"a cat"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := hubtest.NewServer(t, nil)
+	for _, c := range Choices {
+		l := hubtest.LayoutFor(c.ID)
+		if l == nil {
+			t.Errorf("%s is offered but has no layout in hubtest.Layouts: its loading path is untested", c.ID)
+			continue
+		}
+		srv.AddLayout(*l, func(name string) []byte {
+			for _, dir := range []string{fixture, fixture + "-bin"} {
+				if b, err := os.ReadFile(filepath.Join(dir, name)); err == nil {
+					return b
+				}
+			}
+			return []byte(name + " (not read by this tool)\n")
+		})
+	}
+	for _, c := range Choices {
+		t.Run(c.ID, func(t *testing.T) {
+			var notes []string
+			m, err := Open(context.Background(), c.ID, Options{
+				Hub:  hub.Options{Endpoint: srv.URL(), CacheDir: t.TempDir()},
+				Logf: func(format string, args ...any) { notes = append(notes, fmt.Sprintf(format, args...)) },
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer m.Close()
+			got, err := m.EmbedTexts([]string{"a cat"})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !slices.Equal(got[0], want[0]) {
+				t.Errorf("embedding differs from the fixture's")
+			}
+			t.Logf("notes: %q", notes)
+		})
 	}
 }

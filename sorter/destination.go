@@ -162,5 +162,5 @@ func (r *runner) startRecord() journalLine {
 		texts[i] = l.Text
 	}
 	return journalLine{Type: "start", Version: journalVersion, Source: r.src, Operation: r.o.Operation, Labels: texts,
-		Template: r.o.Template, Threshold: r.o.Threshold, TopK: r.o.TopK, OutputFile: r.o.OutputFile}
+		Template: r.o.Template, Threshold: r.o.Threshold, TopK: r.o.TopK, OutputFile: r.o.OutputFile, Model: r.m.CacheKey()}
 }

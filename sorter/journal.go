@@ -53,6 +53,7 @@ type journalLine struct {
 	Threshold  float64   `json:"threshold,omitempty"`
 	TopK       int       `json:"top_k,omitempty"`
 	OutputFile string    `json:"output_file,omitempty"`
+	Model      string    `json:"model,omitempty"` // Model.CacheKey(): id, revision (commit) and preprocessing
 
 	// plan, commit
 	Batch      int            `json:"batch,omitempty"`
@@ -219,6 +220,8 @@ func (j *journal) mismatch(want journalLine) string {
 		return fmt.Sprintf("top-k %d (this run: %d)", s.TopK, want.TopK)
 	case s.OutputFile != want.OutputFile:
 		return fmt.Sprintf("output file %s (this run: %s)", s.OutputFile, want.OutputFile)
+	case s.Model != "" && s.Model != want.Model: // journals before the model was recorded have none
+		return fmt.Sprintf("model %s (this run: %s)", s.Model, want.Model)
 	}
 	return ""
 }

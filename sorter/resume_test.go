@@ -192,6 +192,32 @@ func TestModelFailureThenResume(t *testing.T) {
 	golden(t, "resumed_summary.golden", placeholders(s.String(), paths))
 }
 
+// A resume with another model (or another revision of it) is refused: the journal records the
+// model's cache key, which holds its id and commit.
+func TestResumeWithAnotherModelRefused(t *testing.T) {
+	src, _ := manyImages(t, t.TempDir(), 10)
+	dst := filepath.Join(t.TempDir(), "labelled")
+	o := testOptions(t, src, dst, "red", "green", "blue")
+	m := newFake()
+	m.failEmbed = func(call int) error {
+		if call == 2 {
+			return errors.New("out of memory")
+		}
+		return nil
+	}
+	if _, err := Run(context.Background(), m, o); err == nil {
+		t.Fatal("the first run did not fail")
+	}
+	o.Resume = true
+	other := newFake()
+	other.key = "fake/v2"
+	_, err := Run(context.Background(), other, o)
+	if err == nil || !strings.Contains(err.Error(), "cannot resume: the sort in "+dst+" used model fake/v1 (this run: fake/v2)") {
+		t.Fatalf("err = %v", err)
+	}
+	runSort(t, newFake(), o)
+}
+
 // An image that could not be placed (here: its file vanished after it was
 // read) is reported with a hint, and tried again by --resume.
 func TestPlaceErrorRetriedOnResume(t *testing.T) {

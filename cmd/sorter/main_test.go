@@ -13,6 +13,7 @@ import (
 
 	"github.com/rogpeppe/go-internal/testscript"
 
+	"github.com/bellingcat/smart-image-sorter/models/hub/hubtest"
 	"github.com/bellingcat/smart-image-sorter/sorter"
 )
 
@@ -26,16 +27,30 @@ func TestMain(m *testing.M) {
 }
 
 // TestScripts runs the command-line scenarios in testdata/script (testscript format: commands, expected
-// output, files). $FIXTURES is the shared reference checkpoint and images.
+// output, files). $FIXTURES is the shared reference checkpoint and images. $HUB is a fake Hugging Face Hub on
+// loopback serving the curated models laid out as the real Hub has them (hubtest.Layouts), with the tiny
+// fixture checkpoint as their contents; scripts use it with HF_ENDPOINT=$HUB and HF_HUB_OFFLINE unset.
 func TestScripts(t *testing.T) {
 	fixtures, err := filepath.Abs("../../testdata/fixtures")
 	if err != nil {
 		t.Fatal(err)
 	}
+	srv := hubtest.NewServer(t, nil)
+	for _, l := range hubtest.Layouts {
+		srv.AddLayout(l, func(name string) []byte {
+			for _, dir := range []string{"clip-tiny", "clip-tiny-bin"} {
+				if b, err := os.ReadFile(filepath.Join(fixtures, dir, name)); err == nil {
+					return b
+				}
+			}
+			return []byte(name + " (not read by this tool)\n")
+		})
+	}
 	testscript.Run(t, testscript.Params{
 		Dir: "testdata/script",
 		Setup: func(env *testscript.Env) error {
 			env.Setenv("FIXTURES", fixtures)
+			env.Setenv("HUB", srv.URL())
 			env.Setenv("GOMLX_BACKEND", "go")
 			env.Setenv("HF_HUB_OFFLINE", "1")
 			env.Setenv("HOME", env.WorkDir)

@@ -10,6 +10,7 @@ import (
 	"github.com/bellingcat/smart-image-sorter/models"
 	"github.com/bellingcat/smart-image-sorter/models/clip"
 	"github.com/bellingcat/smart-image-sorter/models/hub"
+	"github.com/bellingcat/smart-image-sorter/models/torchbin"
 )
 
 // openModel resolves the --model argument (a checkpoint folder or a Hub id, downloaded with progress on stderr)
@@ -31,9 +32,14 @@ func openModel(ctx context.Context, spec string, stderr io.Writer) (*clip.Model,
 		if errors.Is(err, context.Canceled) {
 			return nil, &userError{msg: "interrupted while opening the model"}
 		}
+		var fe *torchbin.ForbiddenGlobalError
+		if errors.As(err, &fe) {
+			return nil, &userError{msg: err.Error(),
+				hint: "nothing from the file was run; delete it, and use a copy of the model with model.safetensors (or from a source you trust)"}
+		}
 		return nil, &userError{
 			msg:  err.Error(),
-			hint: "check that the folder is a complete Hugging Face CLIP checkpoint (config.json, model.safetensors, preprocessor_config.json, vocab.json, merges.txt)",
+			hint: "check that the folder is a complete Hugging Face CLIP checkpoint (config.json, model.safetensors or pytorch_model.bin, preprocessor_config.json, vocab.json, merges.txt)",
 		}
 	}
 	return m, nil

@@ -25,7 +25,7 @@ func runSort(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	fs.StringVar(&d.Destination, "destination", d.Destination, "folder that receives one sub-folder per label and the reports")
 	labels := fs.String("labels", "", `comma-separated labels, at least 2, e.g. "weapon, a meme, screenshot of a newspaper article, a picture of a person"`)
 	operation := fs.String("operation", string(d.Operation), "what to do with each image: "+strings.Join(operationNames(), ", "))
-	modelSpec := fs.String("model", models.DefaultModel, "Hugging Face Hub id or checkpoint folder")
+	modelSpec := fs.String("model", models.DefaultModel, "Hugging Face Hub id or checkpoint folder; tested choices: "+models.ChoiceIDs())
 	fs.StringVar(&d.OutputFile, "output_file", d.OutputFile, "name of the CSV report, written inside the destination")
 	fs.IntVar(&d.BatchSize, "batch_size", defaultBatchSize, "images per model call")
 	verbose := fs.Bool("verbose", false, "print a line for every image")

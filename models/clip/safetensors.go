@@ -141,6 +141,17 @@ func (st *safetensorsFile) Names() []string {
 	return names
 }
 
+// Shape is the shape of tensor name, nil if the file has no such tensor.
+func (st *safetensorsFile) Shape(name string) []int {
+	if t, ok := st.tensors[name]; ok {
+		return append([]int{}, t.Shape...)
+	}
+	return nil
+}
+
+// Path is the file's path.
+func (st *safetensorsFile) Path() string { return st.path }
+
 // ReadFloat32 reads tensor name into dst (len must equal its element count), widening F16 and BF16 exactly and
 // narrowing F64. Integer tensors are an error: no CLIP weight is an integer.
 func (st *safetensorsFile) ReadFloat32(name string, dst []float32) error {

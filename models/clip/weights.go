@@ -1,5 +1,7 @@
-// weights.go loads a Hugging Face CLIPModel checkpoint (model.safetensors, or model.safetensors.index.json plus
-// shards) into a GoMLX model.Store. Names stay Hugging Face keys: one rule maps a key to a variable path
+// weights.go loads a Hugging Face CLIPModel checkpoint into a GoMLX model.Store: model.safetensors, or
+// model.safetensors.index.json plus shards, or, when a checkpoint has nothing else, pytorch_model.bin (or its
+// sharded index) through models/torchbin's safe reader, as transformers' from_pretrained prefers them. Names stay
+// Hugging Face keys: one rule maps a key to a variable path
 // (vision_model.encoder.layers.3.self_attn.q_proj.weight -> /vision_model/encoder/layers/3/self_attn/q_proj/weight),
 // as nanoGPT and ollama's converters do. The expected keys and shapes come from config.json alone; every
 // difference between them and the file is an error that names the key.
@@ -19,6 +21,8 @@ import (
 	"github.com/gomlx/compute/shapes"
 	"github.com/gomlx/gomlx/core/tensors"
 	"github.com/gomlx/gomlx/ml/model"
+
+	"github.com/bellingcat/smart-image-sorter/models/torchbin"
 )
 
 // ignoredWeights are checkpoint keys deliberately not loaded: position_ids are int64 buffers that older
@@ -28,10 +32,38 @@ var ignoredWeights = []string{
 	"vision_model.embeddings.position_ids",
 }
 
-const (
-	weightsFileName      = "model.safetensors"
-	weightsIndexFileName = "model.safetensors.index.json"
-)
+// weightFormat is one way a checkpoint stores its weights; weightFormats lists them in transformers'
+// order of preference (SAFE_WEIGHTS_NAME, SAFE_WEIGHTS_INDEX_NAME, WEIGHTS_NAME, WEIGHTS_INDEX_NAME).
+type weightFormat struct {
+	name    string                                // the file, or the index naming the shards
+	sharded bool                                  // name is an index: {"weight_map": {key: shard file}}
+	open    func(path string) (tensorFile, error) // opens one weights file
+}
+
+var weightFormats = []weightFormat{
+	{"model.safetensors", false, openSafetensors},
+	{"model.safetensors.index.json", true, openSafetensors},
+	{"pytorch_model.bin", false, openTorchBin},
+	{"pytorch_model.bin.index.json", true, openTorchBin},
+}
+
+// tensorFile is one weights file: safetensors or a PyTorch pickle read by models/torchbin.
+type tensorFile interface {
+	Names() []string                              // sorted
+	Shape(name string) []int                      // nil if absent
+	ReadFloat32(name string, dst []float32) error // widened or narrowed to float32
+	Close() error
+}
+
+func openSafetensors(path string) (tensorFile, error) { return readSafetensors(path) }
+
+func openTorchBin(path string) (tensorFile, error) {
+	f, err := torchbin.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	return f, nil
+}
 
 // expectedWeights returns every weight a CLIPModel with this config has, with its shape.
 func expectedWeights(cfg *Config) map[string][]int {
@@ -101,20 +133,26 @@ func (e *WeightError) Error() string {
 	}
 }
 
-// weightFiles lists the safetensors files of a checkpoint and which file holds each key.
-func weightFiles(dir string) (files []string, keyFile map[string]string, err error) {
-	indexPath := filepath.Join(dir, weightsIndexFileName)
-	data, err := os.ReadFile(indexPath)
-	if errors.Is(err, os.ErrNotExist) {
-		single := filepath.Join(dir, weightsFileName)
-		if _, err := os.Stat(single); err != nil {
-			if _, binErr := os.Stat(filepath.Join(dir, "pytorch_model.bin")); binErr == nil {
-				return nil, nil, fmt.Errorf("%s has only PyTorch weights (pytorch_model.bin); this tool reads %s: pick a checkpoint that has it", dir, weightsFileName)
-			}
-			return nil, nil, fmt.Errorf("no weights in %s: expected %s or %s", dir, weightsFileName, weightsIndexFileName)
+// weightFiles picks the checkpoint's weights format and lists its files, with which file holds each key for a
+// sharded checkpoint (keyFile is nil otherwise).
+func weightFiles(dir string) (format weightFormat, files []string, keyFile map[string]string, err error) {
+	for _, format = range weightFormats {
+		path := filepath.Join(dir, format.name)
+		if _, err := os.Stat(path); err != nil {
+			continue
 		}
-		return []string{single}, nil, nil
+		if !format.sharded {
+			return format, []string{path}, nil, nil
+		}
+		files, keyFile, err := readWeightIndex(path)
+		return format, files, keyFile, err
 	}
+	return weightFormat{}, nil, nil, fmt.Errorf("no weights in %s: expected model.safetensors, pytorch_model.bin or a sharded index of either", dir)
+}
+
+// readWeightIndex reads a sharded checkpoint's index: the shard files, and which one holds each key.
+func readWeightIndex(indexPath string) (files []string, keyFile map[string]string, err error) {
+	data, err := os.ReadFile(indexPath)
 	if err != nil {
 		return nil, nil, fmt.Errorf("reading %s: %w", indexPath, err)
 	}
@@ -127,6 +165,7 @@ func weightFiles(dir string) (files []string, keyFile map[string]string, err err
 	if len(index.WeightMap) == 0 {
 		return nil, nil, fmt.Errorf("%s has an empty weight_map", indexPath)
 	}
+	dir := filepath.Dir(indexPath)
 	keyFile = map[string]string{}
 	seen := map[string]bool{}
 	for key, name := range index.WeightMap {
@@ -148,7 +187,7 @@ func weightFiles(dir string) (files []string, keyFile map[string]string, err err
 // Each tensor is written into a backend buffer (shared with the host where the backend allows it) and the host
 // copy is released, so the weights are held once: 605 MB for ViT-B/32, not twice that.
 func loadWeights(dir string, cfg *Config, backend compute.Backend) (*model.Store, error) {
-	files, keyFile, err := weightFiles(dir)
+	format, files, keyFile, err := weightFiles(dir)
 	if err != nil {
 		return nil, err
 	}
@@ -161,11 +200,11 @@ func loadWeights(dir string, cfg *Config, backend compute.Backend) (*model.Store
 	store := model.NewStore()
 	loaded := map[string]bool{}
 	for _, path := range files {
-		st, err := readSafetensors(path)
+		st, err := format.open(path)
 		if err != nil {
 			return nil, err
 		}
-		err = loadFile(st, backend, store, expected, ignored, keyFile, loaded)
+		err = loadFile(st, path, backend, store, expected, ignored, keyFile, loaded)
 		_ = st.Close()
 		if err != nil {
 			return nil, err
@@ -179,11 +218,7 @@ func loadWeights(dir string, cfg *Config, backend compute.Backend) (*model.Store
 	}
 	if len(missing) > 0 {
 		sort.Strings(missing)
-		where := filepath.Join(dir, weightsFileName)
-		if keyFile != nil {
-			where = filepath.Join(dir, weightsIndexFileName)
-		}
-		err := &WeightError{Key: missing[0], File: where, Expected: expected[missing[0]]}
+		err := &WeightError{Key: missing[0], File: filepath.Join(dir, format.name), Expected: expected[missing[0]]}
 		if len(missing) > 1 {
 			return nil, fmt.Errorf("%w (and %d more missing)", err, len(missing)-1)
 		}
@@ -192,26 +227,26 @@ func loadWeights(dir string, cfg *Config, backend compute.Backend) (*model.Store
 	return store, nil
 }
 
-// loadFile loads the tensors of one safetensors file.
-func loadFile(st *safetensorsFile, backend compute.Backend, store *model.Store, expected map[string][]int,
+// loadFile loads the tensors of one weights file, at path.
+func loadFile(st tensorFile, path string, backend compute.Backend, store *model.Store, expected map[string][]int,
 	ignored map[string]bool, keyFile map[string]string, loaded map[string]bool) error {
 	for _, key := range st.Names() {
-		t := st.tensors[key]
-		if keyFile != nil && keyFile[key] != st.path {
-			return fmt.Errorf("%s holds %q, but the index assigns it to %q", st.path, key, keyFile[key])
+		found := st.Shape(key)
+		if keyFile != nil && keyFile[key] != path {
+			return fmt.Errorf("%s holds %q, but the index assigns it to %q", path, key, keyFile[key])
 		}
 		if ignored[key] {
 			continue
 		}
 		shape, ok := expected[key]
 		if !ok {
-			return &WeightError{Key: key, File: st.path, Found: t.Shape}
+			return &WeightError{Key: key, File: path, Found: found}
 		}
-		if !equalShape(shape, t.Shape) {
-			return &WeightError{Key: key, File: st.path, Expected: shape, Found: t.Shape}
+		if !equalShape(shape, found) {
+			return &WeightError{Key: key, File: path, Expected: shape, Found: found}
 		}
 		if loaded[key] {
-			return fmt.Errorf("%s: weight %q appears twice in the checkpoint", st.path, key)
+			return fmt.Errorf("%s: weight %q appears twice in the checkpoint", path, key)
 		}
 		tensor, err := tensors.FromShapeForBackend(backend, 0, shapes.Make(dtypes.Float32, shape...))
 		if err != nil {

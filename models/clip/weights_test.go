@@ -13,6 +13,8 @@ import (
 
 	"github.com/gomlx/compute/dtypes/bfloat16"
 	"github.com/gomlx/compute/dtypes/float16"
+
+	"github.com/bellingcat/smart-image-sorter/models/torchbin"
 )
 
 // stTensor is a tensor to write into a test safetensors file: raw little-endian bytes with a dtype and shape.
@@ -229,14 +231,113 @@ func TestLoadWeightsErrors(t *testing.T) {
 			t.Errorf("err = %v", err)
 		}
 	})
-	t.Run("pytorch only", func(t *testing.T) {
+	t.Run("damaged pytorch_model.bin", func(t *testing.T) {
 		dir := t.TempDir()
 		os.WriteFile(filepath.Join(dir, "pytorch_model.bin"), []byte("x"), 0o644)
 		_, err := loadWeights(dir, cfg, testBackends(t)["go"])
-		if err == nil || !strings.Contains(err.Error(), "only PyTorch weights") {
+		if err == nil || !strings.Contains(err.Error(), "is not a PyTorch checkpoint") {
 			t.Errorf("err = %v", err)
 		}
 	})
+}
+
+// TestPyTorchCheckpoints loads clip-tiny from pytorch_model.bin (zip format, the pre-1.6 format, a one-shard
+// index) through models/torchbin: the tensors are bit-identical to model.safetensors', so the embeddings must be
+// too. The float16 copy matches within float16 rounding. A hostile pickle is refused and nothing it asks for runs.
+func TestPyTorchCheckpoints(t *testing.T) {
+	backend := testBackends(t)["go"]
+	single := loadTestModel(t, "clip-tiny", "go")
+	g := loadGolden(t, "clip-tiny")
+	wantImages, err := single.EmbedImages(g.pixels[:2])
+	if err != nil {
+		t.Fatal(err)
+	}
+	wantTexts, err := single.EmbedTexts([]string{"a photo of a cat", "a rocket"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	binFile := func(name string) []byte {
+		data, err := os.ReadFile(filepath.Join(fixturesDir, name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return data
+	}
+	for _, tc := range []struct {
+		name  string
+		files map[string][]byte
+		tol   float64
+	}{
+		{"zip format", map[string][]byte{"pytorch_model.bin": binFile("clip-tiny-bin/pytorch_model.bin")}, 0},
+		{"legacy format", map[string][]byte{"pytorch_model.bin": binFile("pickles/legacy_format.bin")}, 0},
+		{"one-shard index", map[string][]byte{
+			"pytorch_model-00001-of-00001.bin": binFile("clip-tiny-bin/pytorch_model.bin"),
+			"pytorch_model.bin.index.json":     shardIndex(t, single, "pytorch_model-00001-of-00001.bin"),
+		}, 0},
+		{"float16", map[string][]byte{"pytorch_model.bin": binFile("pickles/float16.bin")}, 2e-3},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			dir := copyCheckpoint(t, "clip-tiny")
+			for name, data := range tc.files {
+				if err := os.WriteFile(filepath.Join(dir, name), data, 0o644); err != nil {
+					t.Fatal(err)
+				}
+			}
+			m, err := Load(dir, Options{Backend: backend})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer m.Close()
+			images, err := m.EmbedImages(g.pixels[:2])
+			if err != nil {
+				t.Fatal(err)
+			}
+			texts, err := m.EmbedTexts([]string{"a photo of a cat", "a rocket"})
+			if err != nil {
+				t.Fatal(err)
+			}
+			checkClose(t, tc.name+" images", images, wantImages, tc.tol)
+			checkClose(t, tc.name+" texts", texts, wantTexts, tc.tol)
+		})
+	}
+	t.Run("safetensors preferred", func(t *testing.T) {
+		dir := copyCheckpoint(t, "clip-tiny")
+		os.WriteFile(filepath.Join(dir, "model.safetensors"), binFile("clip-tiny/model.safetensors"), 0o644)
+		os.WriteFile(filepath.Join(dir, "pytorch_model.bin"), binFile("pickles/evil_os_system.bin"), 0o644)
+		m, err := Load(dir, Options{Backend: backend})
+		if err != nil {
+			t.Fatalf("the .bin was read although model.safetensors is there: %v", err)
+		}
+		m.Close()
+	})
+	for _, evil := range []string{"evil_os_system.bin", "evil_eval.bin"} {
+		t.Run(evil, func(t *testing.T) {
+			dir := copyCheckpoint(t, "clip-tiny")
+			os.WriteFile(filepath.Join(dir, "pytorch_model.bin"), binFile("pickles/"+evil), 0o644)
+			_, err := Load(dir, Options{Backend: backend})
+			var fe *torchbin.ForbiddenGlobalError
+			if !errors.As(err, &fe) || strings.Contains(err.Error(), "\n") {
+				t.Errorf("err = %v, want one line naming the forbidden global", err)
+			}
+		})
+	}
+}
+
+// shardIndex writes a pytorch_model.bin.index.json assigning every weight of m's checkpoint to shard.
+func shardIndex(t *testing.T, m *Model, shard string) []byte {
+	t.Helper()
+	weightMap := map[string]string{}
+	for key := range expectedWeights(m.Config) {
+		weightMap[key] = shard
+	}
+	for _, key := range ignoredWeights {
+		weightMap[key] = shard
+	}
+	index, err := json.Marshal(map[string]any{"metadata": map[string]int{"total_size": 0}, "weight_map": weightMap})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return index
 }
 
 // TestShardedCheckpoint splits clip-tiny into two shards with an index and checks it embeds identically.
