@@ -25,21 +25,50 @@ func TestActivations(t *testing.T) {
 	if len(want) != len(supportedActivations) {
 		t.Fatalf("supportedActivations has %d entries, this test checks %d", len(supportedActivations), len(want))
 	}
-	backend := testBackends(t)["go"]
-	for _, name := range supportedActivations {
-		exec, err := graph.NewExec(backend, func(x *graph.Node) *graph.Node { return activate(x, name) })
-		if err != nil {
-			t.Fatal(err)
-		}
-		out, err := exec.Exec(xs)
-		if err != nil {
-			t.Fatal(err)
-		}
-		got := tensors.MustCopyFlatData[float32](out[0])
-		for i, x := range xs {
-			if d := math.Abs(float64(got[i]) - want[name](float64(x))); d > 1e-5 {
-				t.Errorf("%s(%g) = %g, want %g", name, x, got[i], want[name](float64(x)))
+	// Every engine: the pure-Go one uses the Expm1 forms of activation.go's workaround, the others the reference
+	// formulas. Far tails included: no NaN, and the right limits (0 below, x above).
+	xs = append(xs, -90, -40, -12, -6, -0.84, 0.84, 3.3, 6, 12, 40, 90)
+	for engine, backend := range testBackends(t) {
+		for _, name := range supportedActivations {
+			exec, err := graph.NewExec(backend, func(x *graph.Node) *graph.Node { return activate(x, name) })
+			if err != nil {
+				t.Fatal(err)
+			}
+			out, err := exec.Exec(xs)
+			if err != nil {
+				t.Fatal(err)
+			}
+			got := tensors.MustCopyFlatData[float32](out[0])
+			for i, x := range xs {
+				w := want[name](float64(x))
+				if d := math.Abs(float64(got[i]) - w); !(d <= 1e-5*math.Max(1, math.Abs(w))) {
+					t.Errorf("%s: %s(%g) = %g, want %g", engine, name, x, got[i], w)
+				}
 			}
 		}
+	}
+}
+
+// TestErfWithoutExp checks the erf used by the pure-Go engine's GELU against math.Erf over a dense grid.
+func TestErfWithoutExp(t *testing.T) {
+	var xs []float32
+	for x := -6.0; x <= 6; x += 0.01 {
+		xs = append(xs, float32(x))
+	}
+	exec, err := graph.NewExec(testBackends(t)["go"], erfWithoutExp)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, err := exec.Exec(xs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := tensors.MustCopyFlatData[float32](out[0])
+	worst := 0.0
+	for i, x := range xs {
+		worst = math.Max(worst, math.Abs(float64(got[i])-math.Erf(float64(x))))
+	}
+	if worst > 3e-7 {
+		t.Errorf("largest difference from math.Erf %g, want <= 3e-7", worst)
 	}
 }

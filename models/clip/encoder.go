@@ -29,7 +29,13 @@ func param(scope *model.Scope, g *graph.Graph, name string) *graph.Node {
 	return v.ValueGraph(g)
 }
 
-// linear is nn.Linear: x @ weight.T + bias, weight stored [out, in] as in the checkpoint.
+// linear is nn.Linear: x @ weight.T + bias, weight stored [out, in] as in the checkpoint. x: [..., in] -> [..., out].
+//
+// Inputs of rank > 2 are flattened to [rows, in] around the product. Workaround for compute-onnx v0.1.5, which
+// emits an ONNX MatMul only for rank <= 2 operands and an Einsum ("abc,dc->abd") otherwise: ONNX Runtime runs that
+// Einsum ~240 ms slower per ViT-B/32 call than the same product as MatMul (batch 1: 3.7 -> 15.5 img/s). The
+// reshapes are free on every engine. It can go when compute-onnx lowers batched Dense to MatMul/Gemm: then
+// BenchmarkImageTower on GOMLX_BACKEND=onnx is as fast without them.
 func linear(scope *model.Scope, x *graph.Node) *graph.Node {
 	g := x.Graph()
 	w := param(scope, g, "weight")
@@ -37,7 +43,14 @@ func linear(scope *model.Scope, x *graph.Node) *graph.Node {
 	if scope.GetVariable("bias") != nil {
 		b = param(scope, g, "bias")
 	}
-	return nn.Dense(x, w, b, compute.DenseLayoutOutputsInput)
+	dims := x.Shape().Dimensions
+	if len(dims) <= 2 {
+		return nn.Dense(x, w, b, compute.DenseLayoutOutputsInput)
+	}
+	in := dims[len(dims)-1]
+	y := nn.Dense(graph.Reshape(x, -1, in), w, b, compute.DenseLayoutOutputsInput) // [rows, out]
+	outDims := append(append([]int{}, dims[:len(dims)-1]...), w.Shape().Dimensions[0])
+	return graph.Reshape(y, outDims...)
 }
 
 // layerNorm is nn.LayerNorm over the last axis.

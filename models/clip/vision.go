@@ -26,7 +26,8 @@ func visionTower(root *model.Scope, pixels *graph.Node, cfg *Config) *graph.Node
 	x = graph.TransposeAllAxes(x, 0, 2, 4, 1, 3, 5)        // [batch, gridY, gridX, c, pY, pX]
 	x = graph.Reshape(x, batch, grid*grid, c*p*p)          // [batch, patches, c*p*p]
 	w := graph.Reshape(param(emb.In("patch_embedding"), g, "weight"), hidden, c*p*p)
-	x = nn.Dense(x, w, nil, compute.DenseLayoutOutputsInput) // [batch, patches, hidden]
+	x = nn.Dense(graph.Reshape(x, batch*grid*grid, c*p*p), w, nil, compute.DenseLayoutOutputsInput) // [batch*patches, hidden] (2-D: see linear)
+	x = graph.Reshape(x, batch, grid*grid, hidden)                                                  // [batch, patches, hidden]
 
 	cls := graph.BroadcastToDims(graph.Reshape(param(emb, g, "class_embedding"), 1, 1, hidden), batch, 1, hidden)
 	x = graph.Concatenate([]*graph.Node{cls, x}, 1)                                         // [batch, 1+patches, hidden]
