@@ -3,7 +3,8 @@
 #
 #  1. go vet, then all Go tests on GoMLX's pure-Go engine (race detector on; GoMLX's SIMD matmul does pointer
 #     arithmetic that the race detector's checkptr mode rejects, so checkptr is off).
-#  2. The model tests again on ONNX Runtime (-tags onnx), with the library from npm (install-onnxruntime.sh).
+#  2. The model tests again on ONNX Runtime (in the default build with cgo), with the library from npm
+#     (install-onnxruntime.sh).
 #  3. The notebook: Jupyter + GoNB installed, run headless, then driven in headless Chromium
 #     (test-notebook.sh). Set SKIP_NOTEBOOK=1 to leave this part out while iterating.
 set -euo pipefail
@@ -12,20 +13,20 @@ export GOEXPERIMENT=simd # AVX2/AVX-512 matrix kernels in GoMLX's pure-Go engine
 
 echo "== go vet"
 go vet ./...
-go vet -tags onnx ./...
+go vet -tags noonnx ./...
 
 echo "== builds without cgo and for other systems (-tags noxla: XLA needs cgo)"
 CGO_ENABLED=0 go build -tags noxla -o /dev/null ./cmd/sorter
 GOOS=windows GOARCH=amd64 go build -tags noxla -o /dev/null ./cmd/sorter
 GOOS=darwin GOARCH=arm64 go build -tags noxla -o /dev/null ./cmd/sorter
 
-echo "== go test (pure-Go engine, race detector)"
-go test -race -gcflags=all=-d=checkptr=0 -count=1 ./...
+echo "== go test (pure-Go engine, race detector; no engine downloads)"
+GOMLX_NO_AUTO_INSTALL=1 go test -race -gcflags=all=-d=checkptr=0 -count=1 ./...
 
 echo "== go test (ONNX Runtime engine)"
 if ort=$(scripts/install-onnxruntime.sh); then
   ONNXRUNTIME_SHARED_LIBRARY_PATH=$ort GOMLX_NO_AUTO_INSTALL=1 CLIP_REQUIRE_ONNX=1 \
-    go test -tags onnx -count=1 ./models/...
+    go test -count=1 ./models/...
 else
   echo "ONNX Runtime library not installable on this machine: ONNX Runtime tests skipped"
 fi

@@ -89,11 +89,12 @@ func sortedBackends() []string {
 }
 
 // shortReason says in a few words why a backend did not start. Installer errors nest five levels of context
-// ("backend ... failed to auto-install ...: failed to fetch release data from URL: Get URL: dial tcp: ...");
+// ("backend ... failed to auto-install ...: failed to fetch release data from URL: Get URL: dial tcp: ...", or
+// ONNX Runtime's "failed to automatically install ONNX Runtime library: ...");
 // the innermost cause is what tells a person what is wrong.
 func shortReason(err error) string {
 	msg := firstLine(err)
-	if !strings.Contains(msg, "auto-install") {
+	if !strings.Contains(msg, "auto-install") && !strings.Contains(msg, "automatically install") {
 		return msg
 	}
 	parts := strings.Split(msg, ": ")

@@ -1,6 +1,7 @@
 package clip
 
 import (
+	"errors"
 	"fmt"
 	"net"
 	"os"
@@ -88,5 +89,18 @@ func TestNewBackendFallsBack(t *testing.T) {
 				t.Errorf("did not fall back to a working engine:\n%s", s)
 			}
 		})
+	}
+}
+
+// TestShortReason: an engine installer's nested error comes down to its innermost cause.
+func TestShortReason(t *testing.T) {
+	for msg, want := range map[string]string{
+		`backend "xla": failed to auto-install "cpu": failed to fetch release data from "https://x": Get "https://x": dial tcp: lookup api.github.com: no such host`:                                          "could not download it: no such host",
+		`failed to automatically install ONNX Runtime library: failed to fetch latest onnxruntime release from GitHub: Head "https://github.com/x": dial tcp: lookup github.com on 10.0.0.1:53: no such host`: "could not download it: no such host",
+		"no plugins found for backend \"xla\"\nstack trace": `no plugins found for backend "xla"`,
+	} {
+		if got := shortReason(errors.New(msg)); got != want {
+			t.Errorf("shortReason(%q) = %q, want %q", msg, got, want)
+		}
 	}
 }
