@@ -3,6 +3,7 @@ module github.com/bellingcat/smart-image-sorter
 go 1.26.5
 
 require (
+	github.com/ebitengine/purego v0.11.3
 	github.com/gofrs/flock v0.13.0
 	github.com/gomlx/compute v0.1.6
 	github.com/gomlx/go-huggingface v0.4.3

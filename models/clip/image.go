@@ -12,8 +12,9 @@
 //   - A TIFF's own Orientation tag is applied by Pillow's TIFF loader and then again by
 //     exif_transpose (orientation 6 ends up rotated 180 degrees); here it is applied once.
 // Not read: Orientation given only in XMP or in ImageMagick's "Raw profile type exif" PNG text
-// chunk (Pillow reads both). Not bit-exact: JPEG, decoded by Go's image/jpeg rather than
-// libjpeg-turbo (IDCT rounding, and chroma replicated instead of "fancy" upsampling on 4:2:0);
+// chunk (Pillow reads both). JPEG is decoded by libjpeg-turbo, Pillow's own decoder, when the system
+// has it (jpegturbo.go), giving Pillow's pixels; otherwise by Go's image/jpeg, which is not bit-exact
+// (IDCT rounding, and chroma replicated instead of "fancy" upsampling on 4:2:0):
 // testdata/fixtures/README.md gives the measured differences.
 
 package clip
@@ -49,6 +50,15 @@ type DecodeOptions struct {
 	// MaxPixels is the largest width x height accepted, checked from the file header before any
 	// pixel is decoded. 0 means DefaultMaxPixels; a negative value means no limit.
 	MaxPixels int64
+
+	// JPEGDraftShortSide, when > 0, lets libjpeg-turbo decode a JPEG at 1/2, 1/4 or 1/8 of its size
+	// in the DCT domain (as Pillow's Image.draft does): the greatest reduction whose shorter side is
+	// still at least this many pixels. Faster on large photos, but the pixels are no longer those of
+	// a full decode followed by the resize (Pillow's CLIPImageProcessor does not draft), so it is off
+	// by default. Ignored when Go's decoder is in use.
+	JPEGDraftShortSide int
+
+	goJPEG bool // tests: decode JPEG with Go's image/jpeg even when libjpeg-turbo is loaded
 }
 
 func (o DecodeOptions) maxPixels() int64 {
@@ -255,6 +265,15 @@ func DecodeImage(r io.ReadSeeker, opts DecodeOptions) (*image.RGBA, error) {
 			err = fmt.Errorf("%w (no end marker): %w", io.ErrUnexpectedEOF, err)
 		}
 		return &ImageError{Kind: decodeErrorKind(err), Format: f.name, Err: err}
+	}
+
+	if f.name == "jpeg" && !opts.goJPEG {
+		if lib := turboLibrary(); lib != nil {
+			m, res, err := decodeJPEGTurbo(lib, rec, f, opts, fail)
+			if res != turboUseGo {
+				return m, err
+			}
+		}
 	}
 
 	// The header first, so that a decompression bomb is refused before anything is allocated.

@@ -71,13 +71,17 @@ func LoadImageProcessor(checkpointDir string) (*ImageProcessor, error) {
 func (p *ImageProcessor) ImageSize() int { return p.size }
 
 // Fingerprint returns a short stable string identifying every setting that changes pixel values
-// (resize, crop, rescale, normalisation and the version of this code); use it in cache keys.
+// (resize, crop, rescale, normalisation, the JPEG decoder and the version of this code); use it in
+// cache keys.
 func (p *ImageProcessor) Fingerprint() string { return p.fingerprint }
 
 func (p *ImageProcessor) computeFingerprint() string {
 	c := p.Config
 	h := sha256.New()
 	fmt.Fprintf(h, "%s|resize=%v", preprocessVersion, c.DoResize)
+	if dec := jpegDecoderFingerprint(); dec != "" { // JPEG pixels depend on the decoder (jpegturbo.go)
+		fmt.Fprintf(h, "|jpeg=%s", dec)
+	}
 	if c.DoResize {
 		fmt.Fprintf(h, ",shortest=%d,h=%d,w=%d,resample=%d", c.Size.ShortestEdge, c.Size.Height, c.Size.Width, c.Resample)
 	}
