@@ -265,3 +265,43 @@ func TestDefaultCachePath(t *testing.T) {
 		t.Errorf("DefaultCachePath() = %s", p)
 	}
 }
+
+// TestModelBatchesAreFullWithPartialCache: with every other image already cached, each model call still gets
+// BatchSize images (but the last), so an engine compiles one graph instead of one per number of misses.
+func TestModelBatchesAreFullWithPartialCache(t *testing.T) {
+	src, _ := manyImages(t, t.TempDir(), 24)
+	o := testOptions(t, src, filepath.Join(t.TempDir(), "first"), "red", "green", "blue")
+	o.BatchSize = 4
+	// Fill the cache with half of the images: sort a copy of the folder holding every other one.
+	half := filepath.Join(t.TempDir(), "half")
+	i := 0
+	err := filepath.WalkDir(src, func(p string, d os.DirEntry, err error) error {
+		if err != nil || d.IsDir() || filepath.Ext(p) != ".png" {
+			return err
+		}
+		i++
+		if i%2 == 0 {
+			data, err := os.ReadFile(p)
+			if err != nil {
+				return err
+			}
+			writeFile(t, filepath.Join(half, filepath.Base(filepath.Dir(p))+"-"+filepath.Base(p)), data)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	oh := o
+	oh.Source, oh.Destination, oh.Recursive = half, filepath.Join(t.TempDir(), "half-out"), false
+	runSort(t, newFake(), oh)
+
+	m := newFake()
+	var sizes []int
+	m.onEmbed = func(call, n int) { sizes = append(sizes, n) }
+	o.Recursive = true
+	runSort(t, m, o)
+	if len(sizes) != 3 || sizes[0] != 4 || sizes[1] != 4 || sizes[2] != 4 {
+		t.Errorf("model calls of %v images, want 3 calls of 4 (12 misses, batch size 4)", sizes)
+	}
+}

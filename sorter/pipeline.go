@@ -2,7 +2,7 @@ package sorter
 
 // The pipeline: parallel workers read, identify, hash and (on a cache miss)
 // preprocess files; a collector puts them back in path order and groups them
-// into batches of BatchSize images; one goroutine embeds each batch's cache
+// into batches of BatchSize images to embed (plus any cached ones); one goroutine embeds each batch's cache
 // misses with a single EmbedImages call, stores them in the cache and scores the
 // batch; the caller (run.go) places and reports each scored batch.
 //
@@ -108,7 +108,10 @@ func (p *pipeline) start(ctx context.Context, files []candidate) (<-chan *batch,
 				return
 			}
 			b.items = append(b.items, it)
-			if it.isImage() {
+			if it.isImage() && it.embed == nil {
+				// Only images the model must embed fill a batch: cached ones ride along. So model calls have
+				// BatchSize images but at the end of a run, and an engine compiles one graph, not one per
+				// number of cache misses a batch happens to have.
 				images++
 			}
 			if images == p.batchSize || len(b.items) >= 4*p.batchSize || i == len(files)-1 {
