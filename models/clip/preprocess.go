@@ -191,25 +191,31 @@ func (p *ImageProcessor) preprocessInto(out []float32, src rgbView) {
 			}
 		}
 	}
-	var region rgbView
-	if p.Config.DoResize {
-		region = resizeBicubicRegion(src, rw, rh, inside)
-	} else {
-		region = src.sub(inside)
-	}
-	if region.w == 0 || region.h == 0 {
-		return
-	}
+	// Each row of the resized crop is rescaled and normalised as soon as it is made, straight
+	// into the three planes.
 	x0, y0 := inside.Min.X-crop.Min.X, inside.Min.Y-crop.Min.Y
+	w := inside.Dx()
 	lr, lg, lb := &p.lut[0], &p.lut[1], &p.lut[2]
-	r, g, b := out[:s*s], out[s*s:2*s*s], out[2*s*s:]
-	for y := range region.h {
-		row := region.pix[y*region.stride : y*region.stride+4*region.w]
+	planeR, planeG, planeB := out[:s*s], out[s*s:2*s*s], out[2*s*s:3*s*s]
+	emit := func(y int, row []uint8) {
 		o := (y0+y)*s + x0
-		rr, gg, bb := r[o:o+region.w], g[o:o+region.w], b[o:o+region.w]
-		for x := range region.w {
-			px := row[4*x : 4*x+3]
+		rr, gg, bb := planeR[o:o+w], planeG[o:o+w], planeB[o:o+w]
+		row = row[:4*w]
+		for x := range rr {
+			px := row[4*x : 4*x+3 : 4*x+3]
 			rr[x], gg[x], bb[x] = lr[px[0]], lg[px[1]], lb[px[2]]
 		}
+	}
+	if p.Config.DoResize {
+		resampleRegion(src, rw, rh, inside, emit)
+		return
+	}
+	// Without resize the crop reads the image directly.
+	if inside.Empty() || src.w == 0 || src.h == 0 {
+		return
+	}
+	region := src.sub(inside)
+	for y := range region.h {
+		emit(y, region.row(y))
 	}
 }

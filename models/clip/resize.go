@@ -6,13 +6,19 @@
 //
 // Unlike Pillow, only the output pixels inside a requested region are computed (each output
 // pixel depends only on its own weights, so the values are the same); a 1000x50 image resized
-// to 4480x224 and cropped to 224x224 costs 224 columns, not 4480.
+// to 4480x224 and cropped to 224x224 costs 224 columns, not 4480. The horizontal pass runs only on
+// the input rows the kept output rows read, one row at a time into a small ring that the vertical
+// pass reads, and each finished row goes straight to the caller (preprocess.go normalises it into
+// the CHW planes): no whole intermediate image. The per-row kernels are scalar Go here and AVX2 in
+// resize_avx2.go; all compute the same integer sums (TestResizeMatchesReference checks them against
+// a direct transcription of Resample.c, resize_ref_test.go).
 
 package clip
 
 import (
 	"image"
 	"math"
+	"sync"
 )
 
 const (
@@ -53,6 +59,15 @@ type axisWeights struct {
 	xmin  []int
 	n     []int
 	k     []int32
+
+	// The same taps in fixed-width windows, for vector kernels (resampleKernels.prepare):
+	// output index first+i reads input indices vstart[i] .. vstart[i]+vwin-1, all inside the input,
+	// with weights laid out as the kernel wants them in vk, vkLen values per output index (zero
+	// outside the real taps). vwin is 0 when the input is narrower than a window.
+	vwin   int
+	vstart []int
+	vk     []int16
+	vkLen  int
 }
 
 // newAxisWeights is precompute_coeffs followed by normalize_coeffs_8bpc, for an axis of inSize
@@ -117,6 +132,52 @@ func newAxisWeights(inSize, outSize, first, last int) axisWeights {
 	return w
 }
 
+// Weights are the same for every image of the same size (a folder of photos from one camera),
+// and making them costs about 3% of a photo's resize: the last ones made are kept, up to
+// weightsCacheBytes. Cached weights are never modified.
+const weightsCacheBytes = 4 << 20
+
+type weightsKey struct {
+	kernels                      string
+	horizontal                   bool
+	inSize, outSize, first, last int
+}
+
+var weightsCache struct {
+	sync.Mutex
+	m     map[weightsKey]*axisWeights
+	bytes int
+}
+
+// cachedAxisWeights returns newAxisWeights(inSize, outSize, first, last), prepared for kern's
+// horizontal kernel if horizontal.
+func cachedAxisWeights(kern *resampleKernels, horizontal bool, inSize, outSize, first, last int) *axisWeights {
+	key := weightsKey{kern.name, horizontal, inSize, outSize, first, last}
+	c := &weightsCache
+	c.Lock()
+	w, ok := c.m[key]
+	c.Unlock()
+	if ok {
+		return w
+	}
+	nw := newAxisWeights(inSize, outSize, first, last)
+	w = &nw
+	if horizontal && kern.prepare != nil {
+		kern.prepare(w, inSize)
+	}
+	size := 8*(len(w.xmin)+len(w.n)+len(w.vstart)) + 4*len(w.k) + 2*len(w.vk)
+	c.Lock()
+	if c.m == nil || c.bytes+size > weightsCacheBytes {
+		c.m, c.bytes = map[weightsKey]*axisWeights{}, 0
+	}
+	if size <= weightsCacheBytes/4 {
+		c.m[key] = w
+		c.bytes += size
+	}
+	c.Unlock()
+	return w
+}
+
 // clip8 is Resample.c's clip8: the fixed-point sum shifted down to 8 bits and clamped.
 func clip8(v int32) uint8 {
 	v >>= precisionBits // arithmetic shift: floor
@@ -144,10 +205,6 @@ func viewOf(m *image.RGBA) rgbView {
 	return rgbView{pix: m.Pix[m.PixOffset(b.Min.X, b.Min.Y):], stride: m.Stride, w: b.Dx(), h: b.Dy()}
 }
 
-func newRGBView(w, h int) rgbView {
-	return rgbView{pix: make([]uint8, 4*w*h), stride: 4 * w, w: w, h: h}
-}
-
 // sub returns the pixels of r (in v's coordinates) without copying.
 func (v rgbView) sub(r image.Rectangle) rgbView {
 	if r.Empty() {
@@ -156,105 +213,216 @@ func (v rgbView) sub(r image.Rectangle) rgbView {
 	return rgbView{pix: v.pix[r.Min.Y*v.stride+4*r.Min.X:], stride: v.stride, w: r.Dx(), h: r.Dy()}
 }
 
+// row returns the 4*w bytes of row y.
+func (v rgbView) row(y int) []uint8 {
+	return v.pix[y*v.stride : y*v.stride+4*v.w]
+}
+
 func (v rgbView) toRGBA() *image.RGBA {
 	m := image.NewRGBA(image.Rect(0, 0, v.w, v.h))
 	for y := range v.h {
-		copy(m.Pix[y*m.Stride:y*m.Stride+4*v.w], v.pix[y*v.stride:])
+		copy(m.Pix[y*m.Stride:y*m.Stride+4*v.w], v.row(y))
 	}
 	return m
 }
 
-// resampleHorizontal is ImagingResampleHorizontal_8bpc: dst row y is src row y0+y filtered along
-// x with wx (dst.w == len(wx.xmin)).
-func resampleHorizontal(dst, src rgbView, y0 int, wx *axisWeights) {
-	for y := range dst.h {
-		srow := src.pix[(y0+y)*src.stride : (y0+y)*src.stride+4*src.w]
-		drow := dst.pix[y*dst.stride : y*dst.stride+4*dst.w]
-		for xx := range dst.w {
-			xmin, n := wx.xmin[xx], wx.n[xx]
-			k := wx.k[xx*wx.ksize : xx*wx.ksize+n]
-			p := srow[4*xmin : 4*(xmin+n)]
-			ss0, ss1, ss2 := int32(fixedHalf), int32(fixedHalf), int32(fixedHalf)
-			for j, kw := range k {
-				q := p[4*j : 4*j+3]
-				ss0 += int32(q[0]) * kw
-				ss1 += int32(q[1]) * kw
-				ss2 += int32(q[2]) * kw
-			}
-			d := drow[4*xx : 4*xx+4]
-			d[0], d[1], d[2], d[3] = clip8(ss0), clip8(ss1), clip8(ss2), 255
-		}
+// The two passes work on one row at a time; resize_avx2.go replaces them with vector
+// versions when the CPU has them. Both compute the same integer sums, so the bytes are identical.
+type resampleKernels struct {
+	name string
+	// horizontal is ImagingResampleHorizontal_8bpc for one row: dst (4 bytes per output index of
+	// wx) from src (4 bytes per input pixel, the whole input row). Alpha bytes of dst are undefined.
+	horizontal func(dst, src []uint8, wx *axisWeights)
+	// vertical is ImagingResampleVertical_8bpc for one row: dst[i] filters rows[j][i] with
+	// weights k[j] (len(rows) == len(k), every row at least len(dst) bytes). Alpha bytes of dst
+	// are undefined.
+	vertical func(dst []uint8, rows [][]uint8, k []int32)
+	// horizontal2, if set, is horizontal for two rows at once.
+	horizontal2 func(dst0, dst1, src0, src1 []uint8, wx *axisWeights)
+	// prepare, if set, adds what horizontal needs to weights newly made for an axis of inSize.
+	prepare func(wx *axisWeights, inSize int)
+}
+
+var scalarKernels = resampleKernels{name: "scalar", horizontal: horizontalScalar, vertical: verticalScalar}
+
+// kernels is what resampling uses: scalarKernels, or vector kernels chosen at init.
+var kernels = scalarKernels
+
+// The scalar kernels multiply red and green together in one 64-bit product: with
+// rg = red + green<<32 and weights k, sum(rg*k) = R + G<<32 where R and G, the two channel sums,
+// each fit in an int32 (|sum| < 255 * 1.3 * 2^22 < 2^31). The low 32 bits are then R exactly and
+// the rest G (wrap-around in the partial sums cancels out). Two multiplications per pixel and tap
+// instead of three: scalar multiplication throughput is what limits these loops.
+const rgHalf = int64(fixedHalf) | int64(fixedHalf)<<32
+
+// splitRG returns R and G from the 64-bit sum R + G<<32.
+func splitRG(rg int64) (int32, int32) {
+	r := int32(rg)
+	return r, int32((rg - int64(r)) >> 32)
+}
+
+// dotRGB is one output pixel of the horizontal pass: the fixed-point sums of the pixels of p
+// (4 bytes each) weighted by k.
+func dotRGB(p []uint8, k []int32) (r, g, b int32) {
+	p = p[:4*len(k)]
+	rg, bb := rgHalf, int32(fixedHalf)
+	for j, kw := range k {
+		q := p[4*j : 4*j+3 : 4*j+3]
+		rg += int64(uint64(q[0])|uint64(q[1])<<32) * int64(kw)
+		bb += int32(q[2]) * kw
+	}
+	r, g = splitRG(rg)
+	return r, g, bb
+}
+
+// horizontalScalar: per output pixel, the taps of its window.
+func horizontalScalar(dst, src []uint8, wx *axisWeights) {
+	ks := wx.ksize
+	dst = dst[:4*len(wx.xmin)]
+	for xx, xmin := range wx.xmin {
+		n := wx.n[xx]
+		r, g, b := dotRGB(src[4*xmin:], wx.k[xx*ks:xx*ks+n])
+		d := dst[4*xx : 4*xx+3 : 4*xx+3]
+		d[0], d[1], d[2] = clip8(r), clip8(g), clip8(b)
 	}
 }
 
-// resampleVertical is ImagingResampleVertical_8bpc: dst row yy filters src rows
-// wy.xmin[yy]-y0 .. along y. Sums are accumulated a whole row at a time (integer addition, so the
-// order does not change the result) to read memory sequentially.
-func resampleVertical(dst, src rgbView, y0 int, wy *axisWeights, acc []int32) {
-	w := dst.w
-	acc = acc[:3*w]
-	for yy := range dst.h {
-		ymin, n := wy.xmin[yy]-y0, wy.n[yy]
-		k := wy.k[yy*wy.ksize : yy*wy.ksize+n]
-		for i := range acc {
-			acc[i] = fixedHalf
-		}
+// verticalScalar: per output pixel, the same column of every row of the window.
+func verticalScalar(dst []uint8, rows [][]uint8, k []int32) {
+	verticalScalarFrom(dst, rows, k, 0)
+}
+
+// verticalScalarFrom is verticalScalar for the bytes of dst from offset x0 (a multiple of 4) on.
+func verticalScalarFrom(dst []uint8, rows [][]uint8, k []int32, x0 int) {
+	rows = rows[:len(k)]
+	for x := x0; x+3 < len(dst); x += 4 {
+		rg, bb := rgHalf, int32(fixedHalf)
 		for j, kw := range k {
-			row := src.pix[(ymin+j)*src.stride : (ymin+j)*src.stride+4*w]
-			for x := range w {
-				p := row[4*x : 4*x+3]
-				a := acc[3*x : 3*x+3]
-				a[0] += int32(p[0]) * kw
-				a[1] += int32(p[1]) * kw
-				a[2] += int32(p[2]) * kw
+			q := rows[j][x : x+3 : x+3]
+			rg += int64(uint64(q[0])|uint64(q[1])<<32) * int64(kw)
+			bb += int32(q[2]) * kw
+		}
+		r, g := splitRG(rg)
+		d := dst[x : x+3 : x+3]
+		d[0], d[1], d[2] = clip8(r), clip8(g), clip8(bb)
+	}
+}
+
+// resampleRegion computes region r (in output coordinates) of src resized to outW x outH as
+// Pillow's Image.resize((outW, outH), BICUBIC) would, and hands it to emit one row at a time:
+// emit(y, row) gets row r.Min.Y+y as 4*r.Dx() bytes (RGB, alpha undefined), valid only during the
+// call. As in Pillow, the horizontal pass runs only if the width changes and the vertical pass
+// only if the height changes.
+//
+// Rows of the horizontal pass are kept in a ring just large enough for one vertical window, and
+// each is computed once, when the first output row that needs it is reached: the intermediate
+// image is never whole in memory.
+func resampleRegion(src rgbView, outW, outH int, r image.Rectangle, emit func(y int, row []uint8)) {
+	resampleRegionWith(&kernels, src, outW, outH, r, emit)
+}
+
+func resampleRegionWith(kern *resampleKernels, src rgbView, outW, outH int, r image.Rectangle, emit func(y int, row []uint8)) {
+	r = r.Intersect(image.Rect(0, 0, outW, outH))
+	if r.Empty() || src.w == 0 || src.h == 0 {
+		return
+	}
+	needH := outW != src.w
+	needV := outH != src.h
+	rowBytes := 4 * r.Dx()
+	var wx *axisWeights
+	if needH {
+		wx = cachedAxisWeights(kern, true, src.w, outW, r.Min.X, r.Max.X)
+	}
+	if !needV {
+		if !needH {
+			for y := range r.Dy() {
+				emit(y, src.row(r.Min.Y + y)[4*r.Min.X:][:rowBytes])
+			}
+			return
+		}
+		buf := make([]uint8, 2*rowBytes)
+		buf0, buf1 := buf[:rowBytes], buf[rowBytes:]
+		for y := 0; y < r.Dy(); y++ {
+			if kern.horizontal2 != nil && y+1 < r.Dy() {
+				kern.horizontal2(buf0, buf1, src.row(r.Min.Y+y), src.row(r.Min.Y+y+1), wx)
+				emit(y, buf0)
+				y++
+				emit(y, buf1)
+				continue
+			}
+			kern.horizontal(buf0, src.row(r.Min.Y+y), wx)
+			emit(y, buf0)
+		}
+		return
+	}
+
+	wy := cachedAxisWeights(kern, false, src.h, outH, r.Min.Y, r.Max.Y)
+	window := 0 // most rows any output row reads
+	for _, n := range wy.n {
+		window = max(window, n)
+	}
+	rows := make([][]uint8, window)
+	out := make([]uint8, rowBytes)
+
+	// The ring holds the last rows of the horizontal pass made, slot = row % slots: one more
+	// than a window so that rows can be made two at a time (the second for a later output row).
+	slots := window + 1
+	var ring []uint8
+	slot := func(y int) []uint8 {
+		i := y % slots
+		return ring[i*rowBytes : (i+1)*rowBytes]
+	}
+	last := len(wy.xmin) - 1
+	rowEnd := wy.xmin[last] + wy.n[last] // input rows the vertical pass reads end here
+	next := 0                            // first row of the horizontal pass not yet made
+	if needH {
+		ring = make([]uint8, slots*rowBytes)
+	}
+	for yy, ymin := range wy.xmin {
+		n := wy.n[yy]
+		if needH {
+			next = max(next, ymin)
+			for next < ymin+n {
+				if kern.horizontal2 != nil && next+1 < rowEnd {
+					kern.horizontal2(slot(next), slot(next+1), src.row(next), src.row(next+1), wx)
+					next += 2
+				} else {
+					kern.horizontal(slot(next), src.row(next), wx)
+					next++
+				}
+			}
+			for j := range n {
+				rows[j] = slot(ymin + j)
+			}
+		} else {
+			for j := range n {
+				rows[j] = src.row(ymin + j)[4*r.Min.X:][:rowBytes]
 			}
 		}
-		drow := dst.pix[yy*dst.stride : yy*dst.stride+4*w]
-		for x := range w {
-			a := acc[3*x : 3*x+3]
-			d := drow[4*x : 4*x+4]
-			d[0], d[1], d[2], d[3] = clip8(a[0]), clip8(a[1]), clip8(a[2]), 255
-		}
+		kern.vertical(out, rows[:n], wy.k[yy*wy.ksize:yy*wy.ksize+n])
+		emit(yy, out)
 	}
 }
 
 // resizeBicubicRegion returns region r (in output coordinates, inside outW x outH) of src resized
-// to outW x outH as Pillow's Image.resize((outW, outH), BICUBIC) would compute it. As in Pillow,
-// the horizontal pass runs only if the width changes and the vertical pass only if the height
-// changes; when neither does, the result shares src's pixels.
+// to outW x outH as Pillow's Image.resize((outW, outH), BICUBIC) would compute it, alpha 255.
 func resizeBicubicRegion(src rgbView, outW, outH int, r image.Rectangle) rgbView {
+	return resizeBicubicRegionWith(&kernels, src, outW, outH, r)
+}
+
+func resizeBicubicRegionWith(kern *resampleKernels, src rgbView, outW, outH int, r image.Rectangle) rgbView {
 	r = r.Intersect(image.Rect(0, 0, outW, outH))
 	if r.Empty() || src.w == 0 || src.h == 0 {
 		return rgbView{}
 	}
-	needH := outW != src.w
-	needV := outH != src.h
-	if !needH && !needV {
-		return src.sub(r)
-	}
-
-	// Input rows that the vertical pass reads (all of r's rows when there is no vertical pass).
-	rowFirst, rowLast := r.Min.Y, r.Max.Y
-	var wy axisWeights
-	if needV {
-		wy = newAxisWeights(src.h, outH, r.Min.Y, r.Max.Y)
-		last := len(wy.xmin) - 1
-		rowFirst, rowLast = wy.xmin[0], wy.xmin[last]+wy.n[last]
-	}
-
-	var mid rgbView // [rowFirst, rowLast) x r's columns, 8-bit as in Pillow's imTemp
-	if needH {
-		wx := newAxisWeights(src.w, outW, r.Min.X, r.Max.X)
-		mid = newRGBView(r.Dx(), rowLast-rowFirst)
-		resampleHorizontal(mid, src, rowFirst, &wx)
-	} else {
-		mid = src.sub(image.Rect(r.Min.X, rowFirst, r.Max.X, rowLast))
-	}
-	if !needV {
-		return mid
-	}
-	out := newRGBView(r.Dx(), r.Dy())
-	resampleVertical(out, mid, rowFirst, &wy, make([]int32, 3*r.Dx()))
+	out := rgbView{pix: make([]uint8, 4*r.Dx()*r.Dy()), stride: 4 * r.Dx(), w: r.Dx(), h: r.Dy()}
+	resampleRegionWith(kern, src, outW, outH, r, func(y int, row []uint8) {
+		d := out.row(y)
+		copy(d, row)
+		for i := 3; i < len(d); i += 4 {
+			d[i] = 255
+		}
+	})
 	return out
 }
 
@@ -265,9 +433,5 @@ func resizeBicubic(src *image.RGBA, w, h int) *image.RGBA {
 	if v.w == 0 || v.h == 0 {
 		return image.NewRGBA(image.Rect(0, 0, w, h))
 	}
-	m := v.toRGBA()
-	for i := 3; i < len(m.Pix); i += 4 {
-		m.Pix[i] = 255
-	}
-	return m
+	return v.toRGBA()
 }

@@ -1,0 +1,72 @@
+// Per-stage timings of preprocessing on real photos (the JPEGs of $SORTER_BENCH_PHOTOS or
+// /tmp/jpegbench, see benchPhotos), reported as milliseconds per photo. Run on one core:
+//
+//	GOEXPERIMENT=simd GOMAXPROCS=1 taskset -c 0 go test -run - -bench PreprocessPhotoStages -benchtime 3x -count 3 ./models/clip/
+
+package clip
+
+import (
+	"image"
+	"testing"
+)
+
+// BenchmarkPreprocessPhotoStages: one op is one pass over every photo of the set; "ms/photo" is
+// the time of the stage per photo. decode is the JPEG decoder (libjpeg-turbo when loaded);
+// preprocess is resize + center crop + rescale/normalise into CHW float32 (Preprocess), with the
+// vector kernels when the CPU has them, and preprocess-scalar the same with the scalar kernels;
+// resize is only the resize of the kept 224x224 region (copied into an image).
+func BenchmarkPreprocessPhotoStages(b *testing.B) {
+	files := benchPhotos(b)
+	p, err := NewImageProcessor(DefaultImageProcessorConfig())
+	if err != nil {
+		b.Fatal(err)
+	}
+	perPhoto := func(b *testing.B) {
+		b.ReportMetric(float64(b.Elapsed().Nanoseconds())/1e6/float64(b.N*len(files)), "ms/photo")
+		b.ReportMetric(0, "ns/op")
+	}
+	b.Run("decode", func(b *testing.B) {
+		for b.Loop() {
+			for _, f := range files {
+				if _, err := DecodeImageFile(f, DecodeOptions{}); err != nil {
+					b.Fatal(err)
+				}
+			}
+		}
+		perPhoto(b)
+	})
+	imgs := make([]*image.RGBA, len(files))
+	for i, f := range files {
+		if imgs[i], err = DecodeImageFile(f, DecodeOptions{}); err != nil {
+			b.Fatal(err)
+		}
+	}
+	preprocess := func(b *testing.B) {
+		out := make([]float32, 3*p.size*p.size)
+		for b.Loop() {
+			for _, m := range imgs {
+				p.preprocessInto(out, viewOf(m))
+			}
+		}
+		perPhoto(b)
+	}
+	b.Run("preprocess", preprocess) // with the kernels this CPU gets (kernels.name)
+	if kernels.name != scalarKernels.name {
+		b.Run("preprocess-scalar", func(b *testing.B) { // the fallback, for comparison
+			saved := kernels
+			kernels = scalarKernels
+			defer func() { kernels = saved }()
+			preprocess(b)
+		})
+	}
+	b.Run("resize", func(b *testing.B) {
+		for b.Loop() {
+			for _, m := range imgs {
+				v := viewOf(m)
+				rw, rh := p.resizedSize(v.w, v.h)
+				resizeBicubicRegion(v, rw, rh, p.cropRect(rw, rh))
+			}
+		}
+		perPhoto(b)
+	})
+}
