@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"os"
 	"path/filepath"
 	"slices"
 	"testing"
@@ -85,14 +84,7 @@ func TestChoicesLoadFromRealLayouts(t *testing.T) {
 			t.Errorf("%s is offered but has no layout in hubtest.Layouts: its loading path is untested", c.ID)
 			continue
 		}
-		srv.AddLayout(*l, func(name string) []byte {
-			for _, dir := range []string{fixture, fixture + "-bin"} {
-				if b, err := os.ReadFile(filepath.Join(dir, name)); err == nil {
-					return b
-				}
-			}
-			return []byte(name + " (not read by this tool)\n")
-		})
+		srv.AddLayout(*l, hubtest.FixtureContent(fixture, fixture+"-bin"))
 	}
 	for _, c := range Choices {
 		t.Run(c.ID, func(t *testing.T) {

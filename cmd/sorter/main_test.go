@@ -37,14 +37,7 @@ func TestScripts(t *testing.T) {
 	}
 	srv := hubtest.NewServer(t, nil)
 	for _, l := range hubtest.Layouts {
-		srv.AddLayout(l, func(name string) []byte {
-			for _, dir := range []string{"clip-tiny", "clip-tiny-bin"} {
-				if b, err := os.ReadFile(filepath.Join(fixtures, dir, name)); err == nil {
-					return b
-				}
-			}
-			return []byte(name + " (not read by this tool)\n")
-		})
+		srv.AddLayout(l, hubtest.FixtureContent(filepath.Join(fixtures, "clip-tiny"), filepath.Join(fixtures, "clip-tiny-bin")))
 	}
 	testscript.Run(t, testscript.Params{
 		Dir: "testdata/script",

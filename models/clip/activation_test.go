@@ -4,6 +4,7 @@ import (
 	"math"
 	"testing"
 
+	"github.com/gomlx/compute"
 	"github.com/gomlx/gomlx/core/graph"
 	"github.com/gomlx/gomlx/core/tensors"
 )
@@ -30,15 +31,7 @@ func TestActivations(t *testing.T) {
 	xs = append(xs, -90, -40, -12, -6, -0.84, 0.84, 3.3, 6, 12, 40, 90)
 	for engine, backend := range testBackends(t) {
 		for _, name := range supportedActivations {
-			exec, err := graph.NewExec(backend, func(x *graph.Node) *graph.Node { return activate(x, name) })
-			if err != nil {
-				t.Fatal(err)
-			}
-			out, err := exec.Exec(xs)
-			if err != nil {
-				t.Fatal(err)
-			}
-			got := tensors.MustCopyFlatData[float32](out[0])
+			got := runElementwise(t, backend, func(x *graph.Node) *graph.Node { return activate(x, name) }, xs)
 			for i, x := range xs {
 				w := want[name](float64(x))
 				if d := math.Abs(float64(got[i]) - w); !(d <= 1e-5*math.Max(1, math.Abs(w))) {
@@ -55,15 +48,7 @@ func TestErfWithoutExp(t *testing.T) {
 	for x := -6.0; x <= 6; x += 0.01 {
 		xs = append(xs, float32(x))
 	}
-	exec, err := graph.NewExec(testBackends(t)["go"], erfWithoutExp)
-	if err != nil {
-		t.Fatal(err)
-	}
-	out, err := exec.Exec(xs)
-	if err != nil {
-		t.Fatal(err)
-	}
-	got := tensors.MustCopyFlatData[float32](out[0])
+	got := runElementwise(t, testBackends(t)["go"], erfWithoutExp, xs)
 	worst := 0.0
 	for i, x := range xs {
 		worst = math.Max(worst, math.Abs(float64(got[i])-math.Erf(float64(x))))
@@ -71,4 +56,18 @@ func TestErfWithoutExp(t *testing.T) {
 	if worst > 3e-7 {
 		t.Errorf("largest difference from math.Erf %g, want <= 3e-7", worst)
 	}
+}
+
+// runElementwise runs fn on xs on backend and returns its output.
+func runElementwise(t *testing.T, backend compute.Backend, fn func(*graph.Node) *graph.Node, xs []float32) []float32 {
+	t.Helper()
+	exec, err := graph.NewExec(backend, fn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, err := exec.Exec(xs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return tensors.MustCopyFlatData[float32](out[0])
 }

@@ -335,17 +335,8 @@ func dirNames(t *testing.T, dir string) []string {
 	return names
 }
 
-// layoutContent is what the fake Hub serves for a file of a real layout: the tiny fixture
-// checkpoint's files, its weights as safetensors or as pytorch_model.bin, and a line of text for
-// files the tool never reads.
-func layoutContent(name string) []byte {
-	for _, dir := range []string{fixtureDir, binFixtureDir} {
-		if b, err := os.ReadFile(filepath.Join(dir, name)); err == nil {
-			return b
-		}
-	}
-	return []byte(name + " (not read by this tool)\n")
-}
+// layoutContent serves the tiny fixture as each real layout's files.
+var layoutContent = hubtest.FixtureContent(fixtureDir, binFixtureDir)
 
 // TestRealLayouts resolves every curated model laid out as the Hub has it.
 func TestRealLayouts(t *testing.T) {

@@ -5,7 +5,11 @@ package hubtest
 // contents, so the code that picks files, finds conversion pull requests and loads weights is
 // tested against what users will meet, not against layouts we imagined.
 
-import "slices"
+import (
+	"os"
+	"path/filepath"
+	"slices"
+)
 
 // Layout is a Hub repo's files on main and its safetensors conversion pull requests.
 type Layout struct {
@@ -122,5 +126,19 @@ func (s *Server) AddLayout(l Layout, content func(name string) []byte) {
 		s.AddDiscussion(l.ID, Discussion{Num: pr.Num, Title: ConversionTitle, Author: ConversionBot,
 			Status: pr.Status, IsPullRequest: true, Commit: pr.Commit,
 			Add: map[string][]byte{"model.safetensors": content("model.safetensors")}})
+	}
+}
+
+// FixtureContent returns a content function for AddLayout: a file is read from the first of dirs that has it (a
+// tiny checkpoint's config, tokenizer and weights files); files no dir has (tf_model.h5, README.md, ...) get a line
+// of text, which a client that downloads only what it reads never asks for.
+func FixtureContent(dirs ...string) func(name string) []byte {
+	return func(name string) []byte {
+		for _, dir := range dirs {
+			if b, err := os.ReadFile(filepath.Join(dir, name)); err == nil {
+				return b
+			}
+		}
+		return []byte(name + " (not read by this tool)\n")
 	}
 }
