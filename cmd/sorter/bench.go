@@ -25,13 +25,14 @@ type benchOutput struct {
 func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := newFlagSet("bench", "bench --model MODEL [--seconds S]", stderr)
 	modelSpec := fs.String("model", "", "checkpoint directory or Hugging Face Hub id")
+	revision := fs.String("revision", "", revisionHelp)
 	seconds := fs.Float64("seconds", 3, "minimum time per measurement, after two warm-up calls")
 	batches := fs.String("batches", "1,8,32", "image-tower batch sizes to time")
 	if _, err := parseInterleaved(fs, args); err != nil {
 		return err
 	}
 	start := time.Now()
-	m, err := openModel(ctx, *modelSpec, stderr)
+	m, err := openModel(ctx, *modelSpec, *revision, stderr)
 	if err != nil {
 		return err
 	}

@@ -24,6 +24,7 @@ type classifiedImage struct {
 func runClassify(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := newFlagSet("classify", `classify --model MODEL --labels "a, b, c" [--template T] IMAGE...`, stderr)
 	modelSpec := fs.String("model", "", "checkpoint directory or Hugging Face Hub id")
+	revision := fs.String("revision", "", revisionHelp)
 	labelList := fs.String("labels", "", `comma-separated candidate labels, e.g. "weapon, a meme, a picture of a person"`)
 	template := fs.String("template", clip.DefaultTemplate, "prompt template; {} is replaced by each label")
 	batchSize := fs.Int("batch_size", 8, "images per model call")
@@ -42,7 +43,7 @@ func runClassify(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	if len(images) == 0 {
 		return &userError{msg: "no images to classify", hint: "give one or more image paths after the flags", usage: true}
 	}
-	m, err := openModel(ctx, *modelSpec, stderr)
+	m, err := openModel(ctx, *modelSpec, *revision, stderr)
 	if err != nil {
 		return err
 	}

@@ -29,6 +29,7 @@ type textEmbedding struct {
 func runEmbed(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := newFlagSet("embed", "embed --model MODEL [--text TEXT]... [IMAGE]...", stderr)
 	modelSpec := fs.String("model", "", "checkpoint directory or Hugging Face Hub id")
+	revision := fs.String("revision", "", revisionHelp)
 	var texts stringList
 	fs.Var(&texts, "text", "a text to embed (repeatable)")
 	batchSize := fs.Int("batch_size", 8, "images per model call")
@@ -39,7 +40,7 @@ func runEmbed(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if len(images) == 0 && len(texts) == 0 {
 		return &userError{msg: "nothing to embed", hint: "give image paths and/or --text TEXT", usage: true}
 	}
-	m, err := openModel(ctx, *modelSpec, stderr)
+	m, err := openModel(ctx, *modelSpec, *revision, stderr)
 	if err != nil {
 		return err
 	}

@@ -15,15 +15,19 @@ import (
 	"github.com/bellingcat/smart-image-sorter/models/torchbin"
 )
 
-// openModel resolves the --model argument (a checkpoint folder or a Hub id, downloaded with progress on stderr)
-// and loads it.
-func openModel(ctx context.Context, spec string, stderr io.Writer) (*clip.Model, error) {
+// revisionHelp is the help of every verb's --revision flag.
+const revisionHelp = "Hub revision of --model: a branch, tag, commit or pull request (refs/pr/N); default main, " +
+	"or its safetensors conversion pull request when main has no model.safetensors"
+
+// openModel resolves the --model argument (a checkpoint folder or a Hub id at revision, "" for main, downloaded with
+// progress on stderr) and loads it.
+func openModel(ctx context.Context, spec, revision string, stderr io.Writer) (*clip.Model, error) {
 	if spec == "" {
 		return nil, &userError{msg: "no model given", hint: "pass --model with a Hub id such as " + models.DefaultModel + " or a checkpoint folder", usage: true}
 	}
 	dl := &downloadProgress{w: stderr}
 	m, err := models.Open(ctx, spec, models.Options{
-		Hub:  hub.Options{Progress: dl.update},
+		Hub:  hub.Options{Progress: dl.update, Revision: revision},
 		Logf: noteLogger(stderr),
 	})
 	if err != nil {

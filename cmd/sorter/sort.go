@@ -27,6 +27,7 @@ func runSort(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	labels := fs.String("labels", "", `comma-separated labels, at least 2, e.g. "weapon, a meme, screenshot of a newspaper article, a picture of a person"`)
 	operation := fs.String("operation", string(d.Operation), "what to do with each image: "+strings.Join(operationNames(), ", "))
 	modelSpec := fs.String("model", models.DefaultModel, "Hugging Face Hub id or checkpoint folder; tested choices: "+models.ChoiceIDs())
+	revision := fs.String("revision", "", revisionHelp)
 	fs.StringVar(&d.OutputFile, "output_file", d.OutputFile, "name of the CSV report, written inside the destination")
 	fs.IntVar(&d.BatchSize, "batch_size", defaultBatchSize, "images per model call")
 	verbose := fs.Bool("verbose", false, "print a line for every image")
@@ -75,7 +76,7 @@ func runSort(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	bar := newProgressBar(stderr)
 	d.Progress = bar.update
 
-	m, err := openModel(ctx, *modelSpec, stderr)
+	m, err := openModel(ctx, *modelSpec, *revision, stderr)
 	if err != nil {
 		return err
 	}

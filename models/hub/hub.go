@@ -85,6 +85,11 @@ func Resolve(ctx context.Context, model string, opts Options) (*Checkpoint, erro
 			Hint: "give a Hugging Face model id such as " + exampleID + ", or a folder holding a checkpoint"}
 	}
 	if cp, found, err := resolveFolder(model); found {
+		if err == nil && opts.Revision != "" {
+			return nil, &Error{Kind: ErrNotFound, Model: model, Dir: cp.Dir,
+				What: fmt.Sprintf("a revision (%q) was given for %s, a folder on disk, not a Hugging Face model", opts.Revision, cp.Dir),
+				Hint: "leave the revision out for a folder, or give a Hub id such as " + exampleID}
+		}
 		return cp, err
 	}
 	if looksLikePath(model) {
