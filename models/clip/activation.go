@@ -16,7 +16,7 @@ func activate(x *graph.Node, name string) *graph.Node {
 	case "quick_gelu":
 		// QuickGELUActivation: x * sigmoid(1.702 * x), what OpenAI trained CLIP with.
 		if slowExp {
-			return xSigmoid(x, graph.MulScalar(x, 1.702))
+			return xSigmoidOfNeg(x, graph.MulScalar(x, -1.702))
 		}
 		return graph.Mul(x, graph.Sigmoid(graph.MulScalar(x, 1.702)))
 	case "gelu":
@@ -29,8 +29,8 @@ func activate(x *graph.Node, name string) *graph.Node {
 		// All three are the tanh approximation 0.5x(1+tanh(u)), u = sqrt(2/pi)(x+0.044715x^3), written differently.
 		if slowExp {
 			// 0.5(1+tanh(u)) = sigmoid(2u).
-			u := graph.MulScalar(graph.Add(x, graph.MulScalar(graph.Mul(graph.Mul(x, x), x), 0.044715)), 2*math.Sqrt(2/math.Pi))
-			return xSigmoid(x, u)
+			negTwoU := graph.MulScalar(graph.Add(x, graph.MulScalar(graph.Mul(graph.Mul(x, x), x), 0.044715)), -2*math.Sqrt(2/math.Pi))
+			return xSigmoidOfNeg(x, negTwoU)
 		}
 		return activation.GeluApproximate(x)
 	case "relu":
@@ -56,11 +56,11 @@ func slowExpEngine(g *graph.Graph) bool {
 	return g.Backend().String() == "go"
 }
 
-// xSigmoid is x * sigmoid(z) = x / (1 + exp(-z)) = x / (2 + expm1(-z)), with no call to math.Exp. For large
-// positive z the denominator is 1; for large negative z it overflows to +Inf and the result is -0 or +0, as
-// x * sigmoid(z) underflows.
-func xSigmoid(x, z *graph.Node) *graph.Node {
-	return graph.Div(x, graph.AddScalar(graph.Expm1(graph.Neg(z)), 2))
+// xSigmoidOfNeg is x * sigmoid(z) = x / (1 + exp(-z)) = x / (2 + expm1(-z)) given negZ = -z (the caller folds the
+// sign into its scale: one elementwise pass less), with no call to math.Exp. For large positive z the denominator
+// is 1; for large negative z it overflows to +Inf and the result is -0 or +0, as x * sigmoid(z) underflows.
+func xSigmoidOfNeg(x, negZ *graph.Node) *graph.Node {
+	return graph.Div(x, graph.AddScalar(graph.Expm1(negZ), 2))
 }
 
 // erfWithoutExp is erf(x) from the complementary error function's Chebyshev fit (Numerical Recipes, erfcc:
