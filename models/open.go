@@ -77,5 +77,8 @@ func Open(ctx context.Context, spec string, opts Options) (*clip.Model, error) {
 	if err != nil {
 		return nil, fmt.Errorf("loading %s: %w", spec, err)
 	}
+	if note := clip.JPEGDecoderNote(); note != "" {
+		logf("%s", note)
+	}
 	return m, nil
 }

@@ -5,8 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
-	"strings"
 	"time"
 
 	"github.com/bellingcat/smart-image-sorter/models"
@@ -47,11 +45,6 @@ func openModel(ctx context.Context, spec, revision string, stderr io.Writer) (*c
 			msg:  err.Error(),
 			hint: "check that the folder is a complete Hugging Face CLIP checkpoint (config.json, model.safetensors or pytorch_model.bin, preprocessor_config.json, vocab.json, merges.txt)",
 		}
-	}
-	if dec := clip.JPEGDecoder(); !strings.HasPrefix(dec, "libjpeg-turbo") && !strings.EqualFold(os.Getenv("SORTER_TURBOJPEG"), "off") {
-		fmt.Fprintf(stderr, "sorter: note: JPEGs are decoded by %s, about half as fast as libjpeg-turbo, whose pixels also "+
-			"match the Python tools exactly: install libjpeg-turbo's TurboJPEG library (Debian/Ubuntu: apt install "+
-			"libturbojpeg0; macOS: brew install jpeg-turbo) or set SORTER_TURBOJPEG to its path\n", dec)
 	}
 	return m, nil
 }

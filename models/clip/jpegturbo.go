@@ -88,6 +88,17 @@ func JPEGDecoder() string {
 	return describeJPEGDecoder(turboLibrary(), turbo.reason)
 }
 
+// JPEGDecoderNote is one line for the user when JPEGs are decoded by Go's decoder although libjpeg-turbo was not
+// turned off on purpose: what that costs and how to install it. It is "" otherwise.
+func JPEGDecoderNote() string {
+	if turboLibrary() != nil || strings.EqualFold(strings.TrimSpace(os.Getenv(turboEnv)), "off") {
+		return ""
+	}
+	return fmt.Sprintf("JPEGs are decoded by %s, about half as fast as libjpeg-turbo, whose pixels also match the "+
+		"Python tools exactly: install libjpeg-turbo's TurboJPEG library (Debian/Ubuntu: apt install libturbojpeg0; "+
+		"macOS: brew install jpeg-turbo) or set %s to its path", JPEGDecoder(), turboEnv)
+}
+
 func describeJPEGDecoder(lib *turboJPEG, reason string) string {
 	if lib != nil {
 		name := "libjpeg-turbo"
