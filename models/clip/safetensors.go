@@ -149,9 +149,6 @@ func (st *safetensorsFile) Shape(name string) []int {
 	return nil
 }
 
-// Path is the file's path.
-func (st *safetensorsFile) Path() string { return st.path }
-
 // ReadFloat32 reads tensor name into dst (len must equal its element count), widening F16 and BF16 exactly and
 // narrowing F64. Integer tensors are an error: no CLIP weight is an integer.
 func (st *safetensorsFile) ReadFloat32(name string, dst []float32) error {

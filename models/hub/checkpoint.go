@@ -24,8 +24,8 @@ type Weights struct {
 // weightFormats in order of preference, as transformers' from_pretrained: safetensors whenever
 // the checkpoint has them, PyTorch's pytorch_model.bin only when it has nothing else.
 var weightFormats = []Weights{
-	{File: "model.safetensors"},
-	{File: "model.safetensors.index.json", Sharded: true},
+	{File: weightsFile},
+	{File: indexFile, Sharded: true},
 	{File: "pytorch_model.bin", PyTorch: true},
 	{File: "pytorch_model.bin.index.json", Sharded: true, PyTorch: true},
 }
@@ -41,6 +41,9 @@ var requiredFiles = []string{"config.json", "preprocessor_config.json", "vocab.j
 // optionalFiles are downloaded when the repo has them: the tokenizer reads its settings
 // (lower-casing, special tokens) from them when present.
 var optionalFiles = []string{"tokenizer_config.json", "special_tokens_map.json"}
+
+// configFiles are every file of a checkpoint but its weights.
+var configFiles = append(append([]string{}, requiredFiles...), optionalFiles...)
 
 // unreadableWeights are weight files of other frameworks; finding only these explains why a
 // checkpoint cannot be used.

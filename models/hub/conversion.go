@@ -264,7 +264,7 @@ func fillFromMain(prSnap, mainSnap string) {
 	if !isFile(filepath.Join(prSnap, weightsFile)) {
 		return
 	}
-	for _, f := range append(append([]string{}, requiredFiles...), optionalFiles...) {
+	for _, f := range configFiles {
 		if isFile(filepath.Join(prSnap, f)) {
 			continue
 		}
@@ -276,7 +276,7 @@ func fillFromMain(prSnap, mainSnap string) {
 
 // sameFiles reports whether every config and tokenizer file of a has the same content in b.
 func sameFiles(a, b string) bool {
-	for _, f := range append(append([]string{}, requiredFiles...), optionalFiles...) {
+	for _, f := range configFiles {
 		da, errA := os.ReadFile(filepath.Join(a, f))
 		db, errB := os.ReadFile(filepath.Join(b, f))
 		if errors.Is(errA, os.ErrNotExist) && errors.Is(errB, os.ErrNotExist) {

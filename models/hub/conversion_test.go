@@ -322,19 +322,6 @@ func TestConversionPullRequestGated(t *testing.T) {
 	}
 }
 
-func dirNames(t *testing.T, dir string) []string {
-	t.Helper()
-	entries, err := os.ReadDir(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var names []string
-	for _, e := range entries {
-		names = append(names, e.Name())
-	}
-	return names
-}
-
 // layoutContent serves the tiny fixture as each real layout's files.
 var layoutContent = hubtest.FixtureContent(fixtureDir, binFixtureDir)
 

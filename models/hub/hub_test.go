@@ -93,6 +93,20 @@ func blobName(name string, data []byte) string {
 	return hubtest.GitBlobSHA1(data)
 }
 
+// dirNames lists the names in dir, sorted.
+func dirNames(t *testing.T, dir string) []string {
+	t.Helper()
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	for _, e := range entries {
+		names = append(names, e.Name())
+	}
+	return names
+}
+
 // checkLayout checks the cache holds the fixture at commit exactly as huggingface_hub lays it
 // out, and nothing half-written.
 func checkLayout(t *testing.T, cache, commit string, files []string) {
@@ -103,15 +117,7 @@ func checkLayout(t *testing.T, cache, commit string, files []string) {
 		t.Errorf("refs/main = %q, %v; want %q", ref, err, commit)
 	}
 	snap := filepath.Join(repo, "snapshots", commit)
-	entries, err := os.ReadDir(snap)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var got []string
-	for _, e := range entries {
-		got = append(got, e.Name())
-	}
-	if !slices.Equal(got, files) {
+	if got := dirNames(t, snap); !slices.Equal(got, files) {
 		t.Errorf("snapshot holds %v, want %v", got, files)
 	}
 	for _, f := range files {
@@ -693,11 +699,7 @@ func TestShardedWeights(t *testing.T) {
 	srv := hubtest.NewServer(t, map[string]string{"big/clip": dir})
 
 	cp := resolve(t, "big/clip", Options{CacheDir: t.TempDir(), Endpoint: srv.URL()})
-	entries, _ := os.ReadDir(cp.Dir)
-	var got []string
-	for _, e := range entries {
-		got = append(got, e.Name())
-	}
+	got := dirNames(t, cp.Dir)
 	want := []string{"config.json", "merges.txt", "model-00001-of-00002.safetensors", "model-00002-of-00002.safetensors",
 		indexFile, "preprocessor_config.json", "tokenizer_config.json", "vocab.json"}
 	if !slices.Equal(got, want) {

@@ -158,20 +158,16 @@ func NewServer(t testing.TB, repos map[string]string) *Server {
 func (s *Server) AddRepo(id string, files map[string][]byte) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	r := &repo{id: id, main: &tree{files: map[string]*file{}}}
-	for name, data := range files {
-		r.main.put(newFile(name, data))
-	}
-	r.main.commit = r.computeCommit(r.main)
-	s.repos[id] = r
+	s.repos[id] = newRepo(id, files)
 }
 
+// loadRepo makes repo id from the regular files of dir.
 func loadRepo(id, dir string) (*repo, error) {
 	entries, err := os.ReadDir(dir)
 	if err != nil {
 		return nil, fmt.Errorf("reading repo %s: %w", id, err)
 	}
-	r := &repo{id: id, main: &tree{files: map[string]*file{}}}
+	files := map[string][]byte{}
 	for _, e := range entries {
 		if !e.Type().IsRegular() {
 			continue
@@ -180,10 +176,19 @@ func loadRepo(id, dir string) (*repo, error) {
 		if err != nil {
 			return nil, fmt.Errorf("reading repo %s: %w", id, err)
 		}
-		r.main.put(newFile(e.Name(), data))
+		files[e.Name()] = data
+	}
+	return newRepo(id, files), nil
+}
+
+// newRepo makes repo id holding files on main, at a commit derived from them.
+func newRepo(id string, files map[string][]byte) *repo {
+	r := &repo{id: id, main: &tree{files: map[string]*file{}}}
+	for name, data := range files {
+		r.main.put(newFile(name, data))
 	}
 	r.main.commit = r.computeCommit(r.main)
-	return r, nil
+	return r
 }
 
 func newFile(name string, data []byte) *file {
