@@ -199,8 +199,7 @@ func (f *Form) script(ready, submit, control string) string {
 		Ready   string `json:"ready"`
 		Submit  string `json:"submit"`
 		Control string `json:"control"`
-		Prompt  string `json:"prompt"`
-	}{f.id, ready, submit, control, formPrompt})
+	}{f.id, ready, submit, control})
 	return "(() => {\nconst cfg = " + string(cfg) + ";\n" + formJS + "})();\n"
 }
 
@@ -220,19 +219,21 @@ type live struct {
 	block         string // the form's output block
 	ready, submit *comms.AddressChan[string]
 	control       string
+	script        string // makes the displayed form work
 }
 
 // show displays the form and starts listening to its Start button (GoNB with a browser only).
 func (f *Form) show(out Output) *live {
 	base := "/nbui/form/" + f.id
 	l := &live{f: f, out: out, block: "sis_block_" + f.id, control: base + "/control"}
+	l.script = f.script(base+"/ready", base+"/submit", l.control)
 	// Subscribe before the script runs, so that no click is missed; GoNB installs its websocket in the page
 	// (and waits for it) on the first subscription.
 	l.ready = comms.Listen[string](base + "/ready").WithBuffer(1)
 	l.submit = comms.Listen[string](base + "/submit").WithBuffer(4)
-	// Disabled until the script runs and enables it: a click before that would be lost.
+	// Disabled until the program heard the script (waitReady): a click before that would be lost.
 	out.Update(l.block, f.HTML(true, "", "Connecting to the page…"), f.Text(""))
-	dom.TransientJavascript(f.script(base+"/ready", base+"/submit", l.control))
+	dom.TransientJavascript(l.script)
 	return l
 }
 
@@ -245,18 +246,35 @@ func (l *live) finish(used Settings, status string) {
 }
 
 // readyTimeout bounds the wait for the page to say the form works. Pages that do not run GoNB's widget
-// connection (some editors; Google Colab may be one) never say it.
-const readyTimeout = 30 * time.Second
+// connection (some editors; Google Colab may be one) never say it. readyRetry is how long one try waits.
+const (
+	readyTimeout = 30 * time.Second
+	readyRetry   = 4 * time.Second
+)
 
-// waitReady reports whether the page said, within timeout, that the form is connected.
-func (l *live) waitReady(ctx context.Context, timeout time.Duration) bool {
-	select {
-	case <-l.ready.C:
-		return true
-	case <-time.After(timeout):
-		return false
-	case <-ctx.Done():
-		return false
+// waitReady reports whether the page said, within timeout, that the form is connected; then it enables
+// the form. Every retry it has GoNB check its connection to the page and runs the form's script again.
+//
+// This works around GoNB v0.11.5's websocket.js: the page gives the kernel 500 ms (_wait_open_ack) to
+// acknowledge the connection it opens, then closes it for good, while the kernel, whose acknowledgement
+// came late, believes it connected. A busy machine misses those 500 ms (it happened in CI), and the form
+// would look ready while its Start button went nowhere. comms.Start makes GoNB send the page a heartbeat,
+// and install a new connection when none answers; the script then binds the form to it.
+func (l *live) waitReady(ctx context.Context, timeout, retry time.Duration) bool {
+	deadline := time.After(timeout)
+	for {
+		select {
+		case <-l.ready.C:
+			l.tell(true, formPrompt)
+			return true
+		case <-deadline:
+			return false
+		case <-ctx.Done():
+			return false
+		case <-time.After(retry):
+			comms.Start()
+			dom.TransientJavascript(l.script)
+		}
 	}
 }
 

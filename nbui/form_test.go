@@ -66,12 +66,12 @@ func TestFormScript(t *testing.T) {
 	if strings.Contains(js, "</script>") {
 		t.Errorf("the script can end its <script> element early:\n%s", js)
 	}
-	var cfg struct{ ID, Ready, Submit, Control, Prompt string }
+	var cfg struct{ ID, Ready, Submit, Control string }
 	line := strings.SplitN(js, "\n", 3)[1]
 	if err := json.Unmarshal([]byte(strings.TrimSuffix(strings.TrimPrefix(line, "const cfg = "), ";")), &cfg); err != nil {
 		t.Fatalf("config line %q: %v", line, err)
 	}
-	if cfg.Prompt != formPrompt || cfg.ID != f.id || cfg.Ready != "/nbui/form/a/ready" || cfg.Submit != "/nbui/form/a/submit" || cfg.Control != "/nbui/form/a/control" {
+	if cfg.ID != f.id || cfg.Ready != "/nbui/form/a/ready" || cfg.Submit != "/nbui/form/a/submit" || cfg.Control != "/nbui/form/a/control" {
 		t.Errorf("config %+v", cfg)
 	}
 	if !strings.Contains(js, "JSON.stringify(values)") || !strings.Contains(js, "register_events") {

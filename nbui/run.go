@@ -57,7 +57,7 @@ func (f *Form) run(ctx context.Context, out Output) error {
 	}
 	l := f.show(out)
 	defer l.close()
-	if !l.waitReady(ctx, readyTimeout) {
+	if !l.waitReady(ctx, readyTimeout, readyRetry) {
 		if ctx.Err() != nil {
 			return ctx.Err()
 		}
