@@ -1,5 +1,5 @@
 // Package imageformat recognises the image formats this tool reads by their first bytes, the signatures of the
-// formats' specifications. The sorter uses it to find images in a folder and models/clip to pick a decoder, so the
+// formats' specifications. The sorter uses it to find images in a folder and imagefile to pick a decoder, so the
 // two can never disagree about what counts as an image.
 package imageformat
 

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/bellingcat/smart-image-sorter/imagefile"
 	"github.com/bellingcat/smart-image-sorter/models/clip"
 	"github.com/bellingcat/smart-image-sorter/models/hub"
 )
@@ -77,7 +78,7 @@ func Open(ctx context.Context, spec string, opts Options) (*clip.Model, error) {
 	if err != nil {
 		return nil, fmt.Errorf("loading %s: %w", spec, err)
 	}
-	if note := clip.JPEGDecoderNote(); note != "" {
+	if note := imagefile.JPEGDecoderNote(); note != "" {
 		logf("%s", note)
 	}
 	return m, nil

@@ -19,7 +19,7 @@ import (
 	"strings"
 	"sync"
 
-	"github.com/bellingcat/smart-image-sorter/models/clip"
+	"github.com/bellingcat/smart-image-sorter/imagefile"
 	"github.com/bellingcat/smart-image-sorter/sorter"
 	"golang.org/x/image/draw"
 )
@@ -140,7 +140,7 @@ func shortName(source, imageName string) string {
 // Thumbnail decodes an image file as the model does (first frame, EXIF orientation applied), shrinks it
 // so that its longest side is at most size pixels, and returns it as a JPEG data: URI.
 func Thumbnail(path string, size int) (template.URL, error) {
-	img, err := clip.DecodeImageFile(path, clip.DecodeOptions{})
+	img, err := imagefile.Load(path, imagefile.Options{})
 	if err != nil {
 		return "", err
 	}

@@ -11,7 +11,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 export GOEXPERIMENT=simd # AVX2/AVX-512 matrix kernels in GoMLX's pure-Go engine (10x faster matmuls)
 
-# libjpeg-turbo's TurboJPEG library: JPEGs decode through it exactly as Pillow decodes them (models/clip/jpegturbo.go);
+# libjpeg-turbo's TurboJPEG library: JPEGs decode through it exactly as Pillow decodes them (imagefile/jpegturbo.go);
 # without it the tests run Go's decoder with its wider tolerances.
 if ! ldconfig -p 2>/dev/null | grep -q 'libturbojpeg\.so\.0' && command -v apt-get >/dev/null; then
   echo "== installing libturbojpeg0 with apt-get"

@@ -47,7 +47,7 @@ func newFake() *fakeModel { return &fakeModel{key: "fake/v1"} }
 
 func (f *fakeModel) CacheKey() string { return f.key }
 
-// fakeImageError mimics clip.ImageError: a one-line reason and a kind.
+// fakeImageError mimics imagefile.Error: a one-line reason and a kind.
 type fakeImageError struct{ kind, msg string }
 
 func (e *fakeImageError) Error() string          { return e.msg }
@@ -64,7 +64,7 @@ func (f *fakeModel) PreprocessImage(path string, maxPixels int64) ([]float32, er
 		return nil, &fakeImageError{"decode", "not a readable image: " + err.Error()}
 	}
 	if px := int64(cfg.Width) * int64(cfg.Height); px > maxPixels {
-		// Like clip.ImageError: a kind with a space, a message starting with the path.
+		// Like imagefile.Error: a kind with a space, a message starting with the path.
 		return nil, &fakeImageError{"too large", fmt.Sprintf("%s: %dx%d is %d pixels, over the limit of %d", path, cfg.Width, cfg.Height, px, maxPixels)}
 	}
 	img, _, err := image.Decode(strings.NewReader(string(data)))

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"io"
 
+	"github.com/bellingcat/smart-image-sorter/imagefile"
 	"github.com/bellingcat/smart-image-sorter/models/clip"
 )
 
@@ -95,15 +96,15 @@ func embedImageFiles(ctx context.Context, m *clip.Model, paths []string, batchSi
 
 // imageProblem adds a hint to an image that cannot be used.
 func imageProblem(err error) error {
-	var ie *clip.ImageError
+	var ie *imagefile.Error
 	if !errors.As(err, &ie) {
 		return err
 	}
-	hints := map[clip.ImageErrorKind]string{
-		clip.ErrUnreadable:    "check the path, and that you may read the file",
-		clip.ErrUnknownFormat: "convert it to JPEG or PNG, or leave it out",
-		clip.ErrCorrupt:       "the file is damaged or cut short: open it in an image viewer, or download it again",
-		clip.ErrTooLarge:      "shrink the image, or leave it out",
+	hints := map[imagefile.ErrorKind]string{
+		imagefile.ErrUnreadable:    "check the path, and that you may read the file",
+		imagefile.ErrUnknownFormat: "convert it to JPEG or PNG, or leave it out",
+		imagefile.ErrCorrupt:       "the file is damaged or cut short: open it in an image viewer, or download it again",
+		imagefile.ErrTooLarge:      "shrink the image, or leave it out",
 	}
 	return &userError{msg: ie.Error(), hint: hints[ie.Kind]}
 }

@@ -11,6 +11,7 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/bellingcat/smart-image-sorter/imagefile"
 	"github.com/gomlx/compute"
 )
 
@@ -220,7 +221,7 @@ func TestGoldenFromPixelValues(t *testing.T) {
 // golden pixel_values.
 func TestGoldenEndToEnd(t *testing.T) {
 	embedTol, probTol := 1e-2, 3e-2 // Go's image/jpeg: JPEG pixels differ from Pillow's (README "Tolerances")
-	if turboLibrary() != nil {
+	if imagefile.ExactJPEG() {
 		embedTol, probTol = 1e-4, 1e-4
 	}
 	for _, ckpt := range checkpoints {

@@ -9,6 +9,8 @@ import (
 	"path/filepath"
 	"sync"
 
+	"github.com/bellingcat/smart-image-sorter/imagefile"
+
 	"github.com/gomlx/compute"
 	"github.com/gomlx/compute/dtypes"
 	"github.com/gomlx/compute/shapes"
@@ -137,7 +139,7 @@ func (m *Model) CacheKey() string {
 
 // PreprocessImage decodes and preprocesses one image file into pixel_values (CHW float32).
 func (m *Model) PreprocessImage(path string, maxPixels int64) ([]float32, error) {
-	return m.Processor.preprocessFile(path, DecodeOptions{MaxPixels: maxPixels})
+	return m.Processor.preprocessFile(path, imagefile.Options{MaxPixels: maxPixels})
 }
 
 // EmbedImages returns one L2-normalised embedding per preprocessed image (each of len 3*size*size, CHW).

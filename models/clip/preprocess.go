@@ -14,6 +14,8 @@ import (
 	"image"
 	"math"
 	"path/filepath"
+
+	"github.com/bellingcat/smart-image-sorter/imagefile"
 )
 
 // preprocessVersion changes whenever this package's decoding or preprocessing code changes the
@@ -79,7 +81,7 @@ func (p *ImageProcessor) computeFingerprint() string {
 	c := p.Config
 	h := sha256.New()
 	fmt.Fprintf(h, "%s|resize=%v", preprocessVersion, c.DoResize)
-	if dec := jpegDecoderFingerprint(); dec != "" { // JPEG pixels depend on the decoder (jpegturbo.go)
+	if dec := imagefile.DecoderFingerprint(); dec != "" { // JPEG pixels depend on the decoder (jpegturbo.go)
 		fmt.Fprintf(h, "|jpeg=%s", dec)
 	}
 	if c.DoResize {
@@ -103,13 +105,13 @@ func (p *ImageProcessor) computeFingerprint() string {
 
 // PreprocessFile decodes an image file (first frame, EXIF orientation applied, converted to RGB)
 // and preprocesses it into 3*ImageSize()*ImageSize() float32 values, CHW. Decoding failures are
-// *ImageError; images over DefaultMaxPixels are refused.
+// *imagefile.Error; images over imagefile.DefaultMaxPixels are refused.
 func (p *ImageProcessor) PreprocessFile(path string) ([]float32, error) {
-	return p.preprocessFile(path, DecodeOptions{})
+	return p.preprocessFile(path, imagefile.Options{})
 }
 
-func (p *ImageProcessor) preprocessFile(path string, opts DecodeOptions) ([]float32, error) {
-	img, err := DecodeImageFile(path, opts)
+func (p *ImageProcessor) preprocessFile(path string, opts imagefile.Options) ([]float32, error) {
+	img, err := imagefile.Load(path, opts)
 	if err != nil {
 		return nil, err
 	}

@@ -2,13 +2,35 @@
 // /tmp/jpegbench, see benchPhotos), reported as milliseconds per photo. Run on one core:
 //
 //	GOEXPERIMENT=simd GOMAXPROCS=1 taskset -c 0 go test -run - -bench PreprocessPhotoStages -benchtime 3x -count 3 ./models/clip/
+//
+// With SORTER_TURBOJPEG=off the decode stages use Go's image/jpeg (imagefile/jpegturbo.go).
 
 package clip
 
 import (
 	"image"
+	"os"
+	"path/filepath"
+	"slices"
 	"testing"
+
+	"github.com/bellingcat/smart-image-sorter/imagefile"
 )
+
+// benchPhotos are the JPEGs of $SORTER_BENCH_PHOTOS or /tmp/jpegbench (made with
+// shared/bench/make_photo_set.py, for example `make_photo_set.py /tmp/jpegbench 40 7 shared/samples`).
+func benchPhotos(b *testing.B) []string {
+	dir := os.Getenv("SORTER_BENCH_PHOTOS")
+	if dir == "" {
+		dir = "/tmp/jpegbench"
+	}
+	files, _ := filepath.Glob(filepath.Join(dir, "*.jpg"))
+	if len(files) == 0 {
+		b.Skipf("no *.jpg in %s (set SORTER_BENCH_PHOTOS, or make them with shared/bench/make_photo_set.py)", dir)
+	}
+	slices.Sort(files)
+	return files
+}
 
 // BenchmarkPreprocessPhotoStages: one op is one pass over every photo of the set; "ms/photo" is
 // the time of the stage per photo. decode is the JPEG decoder (libjpeg-turbo when loaded);
@@ -25,19 +47,28 @@ func BenchmarkPreprocessPhotoStages(b *testing.B) {
 		b.ReportMetric(float64(b.Elapsed().Nanoseconds())/1e6/float64(b.N*len(files)), "ms/photo")
 		b.ReportMetric(0, "ns/op")
 	}
-	b.Run("decode", func(b *testing.B) {
-		for b.Loop() {
-			for _, f := range files {
-				if _, err := DecodeImageFile(f, DecodeOptions{}); err != nil {
-					b.Fatal(err)
+	for _, dc := range []struct {
+		name string
+		opts imagefile.Options
+	}{
+		{"decode", imagefile.Options{}},
+		{"decode-draft448", imagefile.Options{JPEGDraftShortSide: 448}}, // libjpeg-turbo only
+		{"decode-draft224", imagefile.Options{JPEGDraftShortSide: 224}},
+	} {
+		b.Run(dc.name, func(b *testing.B) {
+			for b.Loop() {
+				for _, f := range files {
+					if _, err := imagefile.Load(f, dc.opts); err != nil {
+						b.Fatal(err)
+					}
 				}
 			}
-		}
-		perPhoto(b)
-	})
+			perPhoto(b)
+		})
+	}
 	imgs := make([]*image.RGBA, len(files))
 	for i, f := range files {
-		if imgs[i], err = DecodeImageFile(f, DecodeOptions{}); err != nil {
+		if imgs[i], err = imagefile.Load(f, imagefile.Options{}); err != nil {
 			b.Fatal(err)
 		}
 	}

@@ -12,13 +12,15 @@ import (
 	"runtime"
 	"strings"
 	"testing"
+
+	"github.com/bellingcat/smart-image-sorter/imagefile"
 )
 
 // pixelTolerance is the per-image tolerance of golden.json, or the README's rule when absent. Those
 // JPEG tolerances are for a decoder other than libjpeg-turbo; with libjpeg-turbo (Pillow's own
 // decoder) JPEG pixel_values must be as exact as the other formats'.
 func pixelTolerance(file, format string, atol float64) float64 {
-	if format == "JPEG" && turboLibrary() != nil {
+	if format == "JPEG" && imagefile.ExactJPEG() {
 		return 1e-5
 	}
 	if atol > 0 {
@@ -58,12 +60,12 @@ func TestPreprocessGolden(t *testing.T) {
 				t.Fatalf("ImageSize() = %d, golden pixel_values are %dx%d", p.ImageSize(), s, s)
 			}
 			per := 3 * s * s
-			t.Logf("JPEG decoder: %s", JPEGDecoder())
+			t.Logf("JPEG decoder: %s", imagefile.JPEGDecoder())
 			for i, im := range g.Images {
 				path := filepath.Join(fixturesDir, ckpt, g.ImageDir, im.File)
 
 				// Geometry: size after EXIF, resized size, crop offsets.
-				img, err := DecodeImageFile(path, DecodeOptions{})
+				img, err := imagefile.Load(path, imagefile.Options{})
 				if err != nil {
 					t.Errorf("%s: %v", im.File, err)
 					continue
@@ -304,12 +306,12 @@ func BenchmarkPreprocessStages(b *testing.B) {
 	b.Run("decode", func(b *testing.B) {
 		b.ReportAllocs()
 		for b.Loop() {
-			if _, err := DecodeImageFile(path, DecodeOptions{}); err != nil {
+			if _, err := imagefile.Load(path, imagefile.Options{}); err != nil {
 				b.Fatal(err)
 			}
 		}
 	})
-	img, err := DecodeImageFile(path, DecodeOptions{})
+	img, err := imagefile.Load(path, imagefile.Options{})
 	if err != nil {
 		b.Fatal(err)
 	}

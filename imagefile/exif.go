@@ -6,7 +6,7 @@
 // here) bring five more modules (go-logging, go-utility, golang/geo, go-flags, yaml) and parse
 // every tag; finding one SHORT in one IFD is 40 lines.
 
-package clip
+package imagefile
 
 import (
 	"bufio"

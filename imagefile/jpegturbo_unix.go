@@ -1,6 +1,6 @@
 //go:build (linux || darwin) && (amd64 || arm64) && !noturbojpeg
 
-package clip
+package imagefile
 
 import (
 	"bufio"

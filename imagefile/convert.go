@@ -1,7 +1,7 @@
 // imageconvert.go is Pillow's Image.convert("RGB") (Pillow 9.4 src/libImaging/Convert.c, Unpack.c) for what
 // Go's decoders return, plus libwebp's YUV -> RGB for lossy WebP and Pillow's handling of GIF palettes.
 // image.go's header lists the rules and the deliberate differences.
-package clip
+package imagefile
 
 import (
 	"bufio"

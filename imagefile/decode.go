@@ -17,7 +17,7 @@
 // (IDCT rounding, and chroma replicated instead of "fancy" upsampling on 4:2:0):
 // testdata/fixtures/README.md gives the measured differences.
 
-package clip
+package imagefile
 
 import (
 	"bufio"
@@ -38,15 +38,15 @@ import (
 	"golang.org/x/image/webp"
 )
 
-// DefaultMaxPixels is the largest image (width x height) decoded when DecodeOptions.MaxPixels is 0.
+// DefaultMaxPixels is the largest image (width x height) decoded when Options.MaxPixels is 0.
 const DefaultMaxPixels = 100_000_000
 
 // SupportedFormats are the image formats that can be decoded, found from the file content
 // (never from the file name).
 var SupportedFormats = imageformat.Formats
 
-// DecodeOptions limits what is decoded.
-type DecodeOptions struct {
+// Options limits what is decoded.
+type Options struct {
 	// MaxPixels is the largest width x height accepted, checked from the file header before any
 	// pixel is decoded. 0 means DefaultMaxPixels; a negative value means no limit.
 	MaxPixels int64
@@ -61,29 +61,29 @@ type DecodeOptions struct {
 	goJPEG bool // tests: decode JPEG with Go's image/jpeg even when libjpeg-turbo is loaded
 }
 
-func (o DecodeOptions) maxPixels() int64 {
+func (o Options) maxPixels() int64 {
 	if o.MaxPixels == 0 {
 		return DefaultMaxPixels
 	}
 	return o.MaxPixels
 }
 
-// ImageErrorKind says why an image could not be used.
-type ImageErrorKind int
+// ErrorKind says why an image could not be used.
+type ErrorKind int
 
 const (
 	// ErrUnknownFormat: not an image in a supported format (or a variant of one its decoder
 	// does not implement), including empty files.
-	ErrUnknownFormat ImageErrorKind = iota + 1
+	ErrUnknownFormat ErrorKind = iota + 1
 	// ErrCorrupt: a supported format whose data is damaged or truncated.
 	ErrCorrupt
-	// ErrTooLarge: the header gives more pixels than DecodeOptions.MaxPixels.
+	// ErrTooLarge: the header gives more pixels than Options.MaxPixels.
 	ErrTooLarge
 	// ErrUnreadable: the file could not be opened or read.
 	ErrUnreadable
 )
 
-func (k ImageErrorKind) String() string {
+func (k ErrorKind) String() string {
 	switch k {
 	case ErrUnknownFormat:
 		return "unknown format"
@@ -94,13 +94,13 @@ func (k ImageErrorKind) String() string {
 	case ErrUnreadable:
 		return "unreadable"
 	}
-	return fmt.Sprintf("ImageErrorKind(%d)", int(k))
+	return fmt.Sprintf("ErrorKind(%d)", int(k))
 }
 
-// ImageError is returned for any image that cannot be used; Kind lets callers count them.
-type ImageError struct {
-	Path          string // file name as given; empty for DecodeImage
-	Kind          ImageErrorKind
+// Error is returned for any image that cannot be used; Kind lets callers count them.
+type Error struct {
+	Path          string // file name as given; empty for Decode
+	Kind          ErrorKind
 	Format        string // "jpeg", "png", ... when the format was recognised
 	Width, Height int    // from the header, when known
 	Limit         int64  // the pixel limit, for ErrTooLarge
@@ -113,7 +113,7 @@ var (
 )
 
 // Error gives one line saying what happened to which file.
-func (e *ImageError) Error() string {
+func (e *Error) Error() string {
 	name := e.Path
 	if name == "" {
 		name = "image"
@@ -146,10 +146,10 @@ func (e *ImageError) Error() string {
 	return fmt.Sprintf("%s: unusable image (%v)", name, e.Err)
 }
 
-func (e *ImageError) Unwrap() error { return e.Err }
+func (e *Error) Unwrap() error { return e.Err }
 
-// ImageErrorKind names the kind of problem ("corrupt", "too large", ...) for reports that group errors.
-func (e *ImageError) ImageErrorKind() string { return e.Kind.String() }
+// ErrorKind names the kind of problem ("corrupt", "too large", ...) for reports that group errors.
+func (e *Error) ImageErrorKind() string { return e.Kind.String() }
 
 func isTruncation(err error) bool {
 	return errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, io.EOF)
@@ -211,18 +211,18 @@ func sniffFormat(head []byte) *imageFormat {
 	return nil
 }
 
-// DecodeImageFile decodes the first frame of an image file, applies its EXIF orientation and
+// Load decodes the first frame of an image file, applies its EXIF orientation and
 // converts it to 8-bit RGB (alpha set to 255) as Pillow's convert("RGB") does. Failures are
-// *ImageError.
-func DecodeImageFile(path string, opts DecodeOptions) (*image.RGBA, error) {
+// *Error.
+func Load(path string, opts Options) (*image.RGBA, error) {
 	f, err := os.Open(path)
 	if err != nil {
-		return nil, &ImageError{Path: path, Kind: ErrUnreadable, Err: err}
+		return nil, &Error{Path: path, Kind: ErrUnreadable, Err: err}
 	}
 	defer f.Close()
-	m, err := DecodeImage(f, opts)
+	m, err := Decode(f, opts)
 	if err != nil {
-		var ie *ImageError
+		var ie *Error
 		if errors.As(err, &ie) {
 			ie.Path = path
 		}
@@ -231,11 +231,11 @@ func DecodeImageFile(path string, opts DecodeOptions) (*image.RGBA, error) {
 	return m, nil
 }
 
-// DecodeImage is DecodeImageFile for an open stream, read from its current position.
-func DecodeImage(r io.ReadSeeker, opts DecodeOptions) (*image.RGBA, error) {
+// Decode is Load for an open stream, read from its current position.
+func Decode(r io.ReadSeeker, opts Options) (*image.RGBA, error) {
 	start, err := r.Seek(0, io.SeekCurrent)
 	if err != nil {
-		return nil, &ImageError{Kind: ErrUnreadable, Err: err}
+		return nil, &Error{Kind: ErrUnreadable, Err: err}
 	}
 	rec := &recordingReader{rs: r, start: start}
 	if ra, ok := r.(io.ReaderAt); ok {
@@ -245,18 +245,18 @@ func DecodeImage(r io.ReadSeeker, opts DecodeOptions) (*image.RGBA, error) {
 	var head [imageformat.HeadLen]byte
 	n, err := io.ReadFull(rec, head[:])
 	if err != nil && !isTruncation(err) {
-		return nil, &ImageError{Kind: ErrUnreadable, Err: err}
+		return nil, &Error{Kind: ErrUnreadable, Err: err}
 	}
 	if n == 0 {
-		return nil, &ImageError{Kind: ErrUnknownFormat, Err: errEmptyFile}
+		return nil, &Error{Kind: ErrUnknownFormat, Err: errEmptyFile}
 	}
 	f := sniffFormat(head[:n])
 	if f == nil {
-		return nil, &ImageError{Kind: ErrUnknownFormat, Err: errNotImage}
+		return nil, &Error{Kind: ErrUnknownFormat, Err: errNotImage}
 	}
 	fail := func(err error) error {
 		if rec.err != nil {
-			return &ImageError{Kind: ErrUnreadable, Format: f.name, Err: rec.err}
+			return &Error{Kind: ErrUnreadable, Format: f.name, Err: rec.err}
 		}
 		if f.trailer != "" && !isTruncation(err) && !rec.endsWith(f.trailer) {
 			// Go's decoders report data cut short as a format error ("short Huffman data", "not
@@ -264,7 +264,7 @@ func DecodeImage(r io.ReadSeeker, opts DecodeOptions) (*image.RGBA, error) {
 			// end with its format's end marker was cut off.
 			err = fmt.Errorf("%w (no end marker): %w", io.ErrUnexpectedEOF, err)
 		}
-		return &ImageError{Kind: decodeErrorKind(err), Format: f.name, Err: err}
+		return &Error{Kind: decodeErrorKind(err), Format: f.name, Err: err}
 	}
 
 	if f.name == "jpeg" && !opts.goJPEG {
@@ -282,11 +282,11 @@ func DecodeImage(r io.ReadSeeker, opts DecodeOptions) (*image.RGBA, error) {
 		return nil, fail(err)
 	}
 	if cfg.Width <= 0 || cfg.Height <= 0 {
-		return nil, &ImageError{Kind: ErrCorrupt, Format: f.name, Width: cfg.Width, Height: cfg.Height,
+		return nil, &Error{Kind: ErrCorrupt, Format: f.name, Width: cfg.Width, Height: cfg.Height,
 			Err: fmt.Errorf("header gives a size of %dx%d pixels", cfg.Width, cfg.Height)}
 	}
 	if limit := opts.maxPixels(); limit > 0 && int64(cfg.Width)*int64(cfg.Height) > limit {
-		return nil, &ImageError{Kind: ErrTooLarge, Format: f.name, Width: cfg.Width, Height: cfg.Height, Limit: limit}
+		return nil, &Error{Kind: ErrTooLarge, Format: f.name, Width: cfg.Width, Height: cfg.Height, Limit: limit}
 	}
 
 	orientation := 1
@@ -318,7 +318,7 @@ func DecodeImage(r io.ReadSeeker, opts DecodeOptions) (*image.RGBA, error) {
 	}
 	b := src.Bounds()
 	if limit := opts.maxPixels(); limit > 0 && int64(b.Dx())*int64(b.Dy()) > limit { // header lied
-		return nil, &ImageError{Kind: ErrTooLarge, Format: f.name, Width: b.Dx(), Height: b.Dy(), Limit: limit}
+		return nil, &Error{Kind: ErrTooLarge, Format: f.name, Width: b.Dx(), Height: b.Dy(), Limit: limit}
 	}
 
 	var m *image.RGBA
@@ -358,7 +358,7 @@ func runDecoder[T any](rec *recordingReader, f *imageFormat, fn func(io.Reader) 
 	return fn(bufio.NewReaderSize(rec, 32<<10))
 }
 
-func decodeErrorKind(err error) ImageErrorKind {
+func decodeErrorKind(err error) ErrorKind {
 	var (
 		jpegErr jpeg.UnsupportedError
 		pngErr  png.UnsupportedError

@@ -1,7 +1,7 @@
 // Tests of image decoding (image.go, mirroring transformers image_utils.load_image with Pillow):
 // EXIF orientation 1-8 in every container, Pillow's mode conversions, and hostile files.
 
-package clip
+package imagefile
 
 import (
 	"bytes"
@@ -27,6 +27,9 @@ import (
 	"golang.org/x/image/tiff"
 )
 
+// fixturesDir holds the reference images (copied from shared/fixtures).
+const fixturesDir = "../testdata/fixtures"
+
 func fixtureImage(name string) string { return filepath.Join(fixturesDir, "images", name) }
 
 func writeTemp(t *testing.T, name string, data []byte) string {
@@ -40,7 +43,7 @@ func writeTemp(t *testing.T, name string, data []byte) string {
 
 func decodeBytes(t *testing.T, data []byte) *image.RGBA {
 	t.Helper()
-	m, err := DecodeImage(bytes.NewReader(data), DecodeOptions{})
+	m, err := Decode(bytes.NewReader(data), Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -215,7 +218,7 @@ func TestExifOrientationJPEG(t *testing.T) {
 		}
 	}
 	// Fixture 06 is stored 320x200 with Orientation 6: displayed 200x320.
-	m, err := DecodeImageFile(fixtureImage("06_exif_orientation6_320x200.jpg"), DecodeOptions{})
+	m, err := Load(fixtureImage("06_exif_orientation6_320x200.jpg"), Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -356,7 +359,7 @@ func TestExifOrientationTIFF(t *testing.T) {
 				"ReadSeeker at +5 ": seekOnly(t, append([]byte("junk!"), data...), 5),
 			}
 			for name, r := range readers {
-				m, err := DecodeImage(r, DecodeOptions{})
+				m, err := Decode(r, Options{})
 				if err != nil {
 					t.Fatalf("orientation %d %v %s: %v", o, bo, name, err)
 				}
@@ -416,7 +419,7 @@ func TestDecodeFixtures(t *testing.T) {
 		{"11_cmyk_240x180.jpg", 240, 180},
 		{"12_chelsea_451x300.jpg", 451, 300},
 	} {
-		m, err := DecodeImageFile(fixtureImage(tc.file), DecodeOptions{})
+		m, err := Load(fixtureImage(tc.file), Options{})
 		if err != nil {
 			t.Errorf("%s: %v", tc.file, err)
 			continue
@@ -632,11 +635,11 @@ func TestDecodeLossyWebPMatchesPillow(t *testing.T) {
 
 // --- hostile and broken files ------------------------------------------------------------------
 
-func wantImageError(t *testing.T, err error, kind ImageErrorKind, msgParts ...string) *ImageError {
+func wantImageError(t *testing.T, err error, kind ErrorKind, msgParts ...string) *Error {
 	t.Helper()
-	var ie *ImageError
+	var ie *Error
 	if !errors.As(err, &ie) {
-		t.Fatalf("error %v (%T), want *ImageError of kind %v", err, err, kind)
+		t.Fatalf("error %v (%T), want *Error of kind %v", err, err, kind)
 	}
 	if ie.Kind != kind {
 		t.Errorf("kind %v, want %v (%v)", ie.Kind, kind, err)
@@ -683,7 +686,7 @@ func TestDecodeHostile(t *testing.T) {
 	for _, tc := range []struct {
 		name string
 		data []byte
-		kind ImageErrorKind
+		kind ErrorKind
 		msg  []string
 	}{
 		{"empty.jpg", nil, ErrUnknownFormat, []string{"empty.jpg: empty file (0 bytes)"}},
@@ -702,7 +705,7 @@ func TestDecodeHostile(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			path := writeTemp(t, tc.name, tc.data)
-			_, err := DecodeImageFile(path, DecodeOptions{})
+			_, err := Load(path, Options{})
 			ie := wantImageError(t, err, tc.kind, tc.msg...)
 			if ie.Path != path {
 				t.Errorf("Path %q, want %q", ie.Path, path)
@@ -727,7 +730,7 @@ func TestDecodeTooLargeDoesNotAllocate(t *testing.T) {
 	var before, after runtime.MemStats
 	runtime.GC()
 	runtime.ReadMemStats(&before)
-	_, err := DecodeImageFile(path, DecodeOptions{})
+	_, err := Load(path, Options{})
 	runtime.ReadMemStats(&after)
 	ie := wantImageError(t, err, ErrTooLarge)
 	if ie.Width != 100000 || ie.Height != 100000 || ie.Limit != DefaultMaxPixels {
@@ -740,19 +743,19 @@ func TestDecodeTooLargeDoesNotAllocate(t *testing.T) {
 
 func TestDecodeMaxPixels(t *testing.T) {
 	path := fixtureImage("02_shapes_640x480.png") // 307200 pixels
-	_, err := DecodeImageFile(path, DecodeOptions{MaxPixels: 300_000})
+	_, err := Load(path, Options{MaxPixels: 300_000})
 	wantImageError(t, err, ErrTooLarge, "640x480 pixels is over the limit of 300000 pixels")
-	if _, err := DecodeImageFile(path, DecodeOptions{MaxPixels: 307_200}); err != nil {
+	if _, err := Load(path, Options{MaxPixels: 307_200}); err != nil {
 		t.Errorf("at the limit: %v", err)
 	}
-	if _, err := DecodeImageFile(path, DecodeOptions{MaxPixels: -1}); err != nil {
+	if _, err := Load(path, Options{MaxPixels: -1}); err != nil {
 		t.Errorf("no limit: %v", err)
 	}
 }
 
 func TestDecodeUnreadable(t *testing.T) {
 	missing := filepath.Join(t.TempDir(), "gone.jpg")
-	_, err := DecodeImageFile(missing, DecodeOptions{})
+	_, err := Load(missing, Options{})
 	wantImageError(t, err, ErrUnreadable, "gone.jpg: cannot read the file (no such file or directory)")
 	if !errors.Is(err, fs.ErrNotExist) {
 		t.Errorf("errors.Is(err, fs.ErrNotExist) = false for %v", err)
@@ -763,7 +766,7 @@ func TestDecodeUnreadable(t *testing.T) {
 	if err := os.Mkdir(dir, 0o755); err != nil {
 		t.Fatal(err)
 	}
-	_, err = DecodeImageFile(dir, DecodeOptions{})
+	_, err = Load(dir, Options{})
 	wantImageError(t, err, ErrUnreadable, "holiday.jpg: cannot read the file", "directory")
 
 	t.Run("permission denied", func(t *testing.T) {
@@ -775,7 +778,7 @@ func TestDecodeUnreadable(t *testing.T) {
 			f.Close()
 			t.Skip("a file with mode 000 is still readable here (running as root), so permission errors cannot be provoked")
 		}
-		_, err := DecodeImageFile(path, DecodeOptions{})
+		_, err := Load(path, Options{})
 		wantImageError(t, err, ErrUnreadable, "secret.png: cannot read the file (permission denied)")
 	})
 }
@@ -804,7 +807,7 @@ func TestDecodeReadFailure(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	_, err = DecodeImage(&failingReader{r: bytes.NewReader(data), n: 5000}, DecodeOptions{})
+	_, err = Decode(&failingReader{r: bytes.NewReader(data), n: 5000}, Options{})
 	wantImageError(t, err, ErrUnreadable, "image: cannot read the file (input/output error)")
 }
 
@@ -818,7 +821,7 @@ func TestDecodeFromOffset(t *testing.T) {
 	if _, err := r.Seek(6, io.SeekStart); err != nil {
 		t.Fatal(err)
 	}
-	got, err := DecodeImage(r, DecodeOptions{})
+	got, err := Decode(r, Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -828,7 +831,7 @@ func TestDecodeFromOffset(t *testing.T) {
 }
 
 func TestImageErrorKindString(t *testing.T) {
-	for k, want := range map[ImageErrorKind]string{
+	for k, want := range map[ErrorKind]string{
 		ErrUnknownFormat: "unknown format", ErrCorrupt: "corrupt", ErrTooLarge: "too large", ErrUnreadable: "unreadable",
 	} {
 		if k.String() != want {
@@ -850,7 +853,7 @@ func BenchmarkDecodeImageFile(b *testing.B) {
 		b.Run(name, func(b *testing.B) {
 			b.ReportAllocs()
 			for b.Loop() {
-				if _, err := DecodeImageFile(fixtureImage(name), DecodeOptions{}); err != nil {
+				if _, err := Load(fixtureImage(name), Options{}); err != nil {
 					b.Fatal(err)
 				}
 			}
@@ -859,9 +862,9 @@ func BenchmarkDecodeImageFile(b *testing.B) {
 }
 
 func TestImageErrorKindNames(t *testing.T) {
-	want := map[ImageErrorKind]string{ErrUnknownFormat: "unknown format", ErrCorrupt: "corrupt", ErrTooLarge: "too large", ErrUnreadable: "unreadable"}
+	want := map[ErrorKind]string{ErrUnknownFormat: "unknown format", ErrCorrupt: "corrupt", ErrTooLarge: "too large", ErrUnreadable: "unreadable"}
 	for k, name := range want {
-		if got := (&ImageError{Kind: k}).ImageErrorKind(); got != name {
+		if got := (&Error{Kind: k}).ImageErrorKind(); got != name {
 			t.Errorf("kind %d: %q, want %q (sorter's errors.csv and hints use these names)", k, got, name)
 		}
 	}

@@ -1,6 +1,6 @@
 //go:build !((linux || darwin || windows) && (amd64 || arm64)) || noturbojpeg
 
-package clip
+package imagefile
 
 import (
 	"errors"

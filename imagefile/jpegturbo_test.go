@@ -1,7 +1,7 @@
 // Tests of JPEG decoding with libjpeg-turbo (jpegturbo.go) and of the fallback to Go's image/jpeg.
 // The whole package's tests also run with SORTER_TURBOJPEG=off, which takes the Go path everywhere.
 
-package clip
+package imagefile
 
 import (
 	"bytes"
@@ -45,13 +45,13 @@ func TestJPEGDecoderReport(t *testing.T) {
 		if lib.version != "" && !regexp.MustCompile(`^\d+\.\d+\.\d+`).MatchString(lib.version) {
 			t.Errorf("version %q read from %s", lib.version, lib.path)
 		}
-		if jpegDecoderFingerprint() == "" {
+		if DecoderFingerprint() == "" {
 			t.Error("the fingerprint does not name libjpeg-turbo")
 		}
 		return
 	}
-	if !strings.HasPrefix(got, "Go image/jpeg (") || jpegDecoderFingerprint() != "" {
-		t.Errorf("JPEGDecoder() = %q, fingerprint part %q without the library", got, jpegDecoderFingerprint())
+	if !strings.HasPrefix(got, "Go image/jpeg (") || DecoderFingerprint() != "" {
+		t.Errorf("JPEGDecoder() = %q, fingerprint part %q without the library", got, DecoderFingerprint())
 	}
 	if env := os.Getenv(turboEnv); strings.EqualFold(env, "off") && !strings.Contains(got, turboEnv+"=off") {
 		t.Errorf("JPEGDecoder() = %q does not say %s=off", got, turboEnv)
@@ -87,7 +87,7 @@ func TestTurboJPEGFallback(t *testing.T) {
 	}
 
 	// Go's decoder is still there: fixture 12 (4:2:0) decodes, but not to Pillow's pixels.
-	goImg, err := DecodeImageFile(fixtureImage("12_chelsea_451x300.jpg"), DecodeOptions{goJPEG: true})
+	goImg, err := Load(fixtureImage("12_chelsea_451x300.jpg"), Options{goJPEG: true})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -95,7 +95,7 @@ func TestTurboJPEGFallback(t *testing.T) {
 		t.Fatalf("Go decoder: bounds %v", goImg.Rect)
 	}
 	if turboLibrary() != nil {
-		turboImg, err := DecodeImageFile(fixtureImage("12_chelsea_451x300.jpg"), DecodeOptions{})
+		turboImg, err := Load(fixtureImage("12_chelsea_451x300.jpg"), Options{})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -108,7 +108,7 @@ func TestTurboJPEGFallback(t *testing.T) {
 }
 
 // turboDecodeBytes runs the libjpeg-turbo path alone on a JPEG in memory.
-func turboDecodeBytes(lib *turboJPEG, data []byte, opts DecodeOptions) (*image.RGBA, turboResult, error) {
+func turboDecodeBytes(lib *turboJPEG, data []byte, opts Options) (*image.RGBA, turboResult, error) {
 	return decodeJPEGTurbo(lib, &recordingReader{rs: bytes.NewReader(data)}, sniffFormat(data), opts,
 		func(err error) error { return err })
 }
@@ -148,7 +148,7 @@ func rgbSHA256(m *image.RGBA) string {
 // same pixels.
 var turboTestJPEGs = []struct {
 	file, pillowSHA256 string
-	goFails            ImageErrorKind // 0: Go's decoder reads it too (not bit-exactly)
+	goFails            ErrorKind // 0: Go's decoder reads it too (not bit-exactly)
 }{
 	{"base420.jpg", "1bd882519b664f9efef35b1feb8d1cfc49ab4846da7443996ac681f74f33f1d2", 0},
 	{"s422.jpg", "44ad3fd47c81536e482171271deb890f5a317737b9b2f88791d5e9713d779fa0", 0},
@@ -179,7 +179,7 @@ func TestTurboJPEGMatchesPillow(t *testing.T) {
 	for _, tc := range turboTestJPEGs {
 		t.Run(tc.file, func(t *testing.T) {
 			data := readTestJPEG(t, tc.file)
-			goImg, goErr := DecodeImage(bytes.NewReader(data), DecodeOptions{goJPEG: true})
+			goImg, goErr := Decode(bytes.NewReader(data), Options{goJPEG: true})
 			if tc.goFails != 0 {
 				wantImageError(t, goErr, tc.goFails)
 			} else if goErr != nil {
@@ -188,7 +188,7 @@ func TestTurboJPEGMatchesPillow(t *testing.T) {
 			if lib == nil {
 				return
 			}
-			m, res, err := turboDecodeBytes(lib, data, DecodeOptions{})
+			m, res, err := turboDecodeBytes(lib, data, Options{})
 			if err != nil || res != turboDecoded {
 				t.Fatalf("libjpeg-turbo: result %d, error %v", res, err)
 			}
@@ -218,7 +218,7 @@ func TestTurboJPEGConcurrent(t *testing.T) {
 		go func() {
 			for i := range 3 * len(turboTestJPEGs) {
 				tc := turboTestJPEGs[(i+g)%len(turboTestJPEGs)]
-				m, err := DecodeImageFile(filepath.Join("testdata", "jpeg", tc.file), DecodeOptions{})
+				m, err := Load(filepath.Join("testdata", "jpeg", tc.file), Options{})
 				if err != nil {
 					done <- err
 					return
@@ -255,7 +255,7 @@ func TestTurboJPEGGreyIsReplicated(t *testing.T) {
 			t.Fatalf("pixel %d: %v, want grey", i/4, p)
 		}
 	}
-	goImg, err := DecodeImage(bytes.NewReader(buf.Bytes()), DecodeOptions{goJPEG: true})
+	goImg, err := Decode(bytes.NewReader(buf.Bytes()), Options{goJPEG: true})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -284,7 +284,7 @@ func TestTurboJPEGBrokenFiles(t *testing.T) {
 	for _, tc := range []struct {
 		name string
 		data []byte
-		kind ImageErrorKind
+		kind ErrorKind
 		msg  string
 	}{
 		{"half.jpg", coffee[:len(coffee)/2], ErrCorrupt, "JPEG file is truncated"},
@@ -296,14 +296,14 @@ func TestTurboJPEGBrokenFiles(t *testing.T) {
 		{"12-bit.jpg", precision, ErrUnknownFormat, "a kind of JPEG this tool cannot read"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			_, res, err := turboDecodeBytes(lib, tc.data, DecodeOptions{})
+			_, res, err := turboDecodeBytes(lib, tc.data, Options{})
 			if res != turboUseGo || err != nil {
 				t.Errorf("libjpeg-turbo: result %d (%v), want the Go decoder to take over", res, err)
 			}
 			path := writeTemp(t, tc.name, tc.data)
-			_, err = DecodeImageFile(path, DecodeOptions{})
+			_, err = Load(path, Options{})
 			wantImageError(t, err, tc.kind, tc.name+": "+tc.msg)
-			_, goErr := DecodeImageFile(path, DecodeOptions{goJPEG: true})
+			_, goErr := Load(path, Options{goJPEG: true})
 			if goErr == nil || err.Error() != goErr.Error() {
 				t.Errorf("error %q, the Go path's is %q", err, goErr)
 			}
@@ -318,7 +318,7 @@ func TestTurboJPEGBrokenFiles(t *testing.T) {
 			damaged[i] ^= 0x5A
 		}
 	}
-	m, res, err := turboDecodeBytes(lib, damaged, DecodeOptions{})
+	m, res, err := turboDecodeBytes(lib, damaged, Options{})
 	if res != turboDecoded || err != nil {
 		t.Fatalf("damaged entropy data: result %d, error %v", res, err)
 	}
@@ -326,7 +326,7 @@ func TestTurboJPEGBrokenFiles(t *testing.T) {
 		t.Errorf("damaged entropy data: RGB SHA-256 %s, Pillow's is %s", got, want)
 	}
 
-	// Random damage: an image or an *ImageError, never a panic or a crash.
+	// Random damage: an image or an *Error, never a panic or a crash.
 	rng := rand.New(rand.NewSource(11))
 	sources := [][]byte{prog, readTestJPEG(t, "restart.jpg"), readTestJPEG(t, "ycck.jpg"), readTestJPEG(t, "gray.jpg")}
 	start := time.Now()
@@ -338,10 +338,10 @@ func TestTurboJPEGBrokenFiles(t *testing.T) {
 		if rng.Intn(4) == 0 {
 			d = d[:rng.Intn(len(d))+1]
 		}
-		m, err := DecodeImage(bytes.NewReader(d), DecodeOptions{})
-		var ie *ImageError
+		m, err := Decode(bytes.NewReader(d), Options{})
+		var ie *Error
 		if err != nil && !errors.As(err, &ie) {
-			t.Fatalf("variant %d: error %v (%T), want *ImageError", i, err, err)
+			t.Fatalf("variant %d: error %v (%T), want *Error", i, err, err)
 		}
 		if err == nil && (m == nil || m.Rect.Empty()) {
 			t.Fatalf("variant %d: no error and no image", i)
@@ -372,7 +372,7 @@ func TestTurboJPEGMaxPixels(t *testing.T) {
 		calls++
 		return lib.decompress2(h, buf, size, dst, w, pitch, ht, pf, flags)
 	}
-	decode := func(data []byte, opts DecodeOptions) (*image.RGBA, turboResult, error) {
+	decode := func(data []byte, opts Options) (*image.RGBA, turboResult, error) {
 		return turboDecodeBytes(&counting, data, opts)
 	}
 
@@ -380,7 +380,7 @@ func TestTurboJPEGMaxPixels(t *testing.T) {
 	var before, after runtime.MemStats
 	runtime.GC()
 	runtime.ReadMemStats(&before)
-	_, res, err := decode(huge, DecodeOptions{})
+	_, res, err := decode(huge, Options{})
 	runtime.ReadMemStats(&after)
 	ie := wantImageError(t, err, ErrTooLarge, "60000x60000 pixels is over the limit of 100 megapixels")
 	if res != turboFailed || ie.Width != 60000 || ie.Height != 60000 || calls != 0 {
@@ -389,21 +389,21 @@ func TestTurboJPEGMaxPixels(t *testing.T) {
 	if n := after.TotalAlloc - before.TotalAlloc; n > 1<<20 {
 		t.Errorf("refusing the image allocated %d bytes", n)
 	}
-	// Through DecodeImage, the same error as Go's path.
-	_, err = DecodeImage(bytes.NewReader(huge), DecodeOptions{})
-	_, goErr := DecodeImage(bytes.NewReader(huge), DecodeOptions{goJPEG: true})
+	// Through Decode, the same error as Go's path.
+	_, err = Decode(bytes.NewReader(huge), Options{})
+	_, goErr := Decode(bytes.NewReader(huge), Options{goJPEG: true})
 	if err == nil || goErr == nil || err.Error() != goErr.Error() {
 		t.Errorf("error %v, Go path's %v", err, goErr)
 	}
 
 	small := readTestJPEG(t, "base420.jpg") // 33x19 = 627 pixels
-	_, _, err = decode(small, DecodeOptions{MaxPixels: 626})
+	_, _, err = decode(small, Options{MaxPixels: 626})
 	wantImageError(t, err, ErrTooLarge, "33x19 pixels is over the limit of 626 pixels")
 	if calls != 0 {
 		t.Errorf("%d decompress calls for refused images", calls)
 	}
 	for _, limit := range []int64{627, -1} {
-		if _, res, err := decode(small, DecodeOptions{MaxPixels: limit}); err != nil || res != turboDecoded {
+		if _, res, err := decode(small, Options{MaxPixels: limit}); err != nil || res != turboDecoded {
 			t.Errorf("MaxPixels %d: result %d, error %v", limit, res, err)
 		}
 	}
@@ -415,7 +415,7 @@ func TestTurboJPEGMaxPixels(t *testing.T) {
 // TestTurboJPEGOrientation: the EXIF Orientation of fixture 06 is applied after libjpeg-turbo.
 func TestTurboJPEGOrientation(t *testing.T) {
 	requireTurbo(t)
-	m, err := DecodeImageFile(fixtureImage("06_exif_orientation6_320x200.jpg"), DecodeOptions{})
+	m, err := Load(fixtureImage("06_exif_orientation6_320x200.jpg"), Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -434,11 +434,11 @@ func TestJPEGDraft(t *testing.T) {
 		}
 	}
 	path := fixtureImage("14_astronaut_512x512.jpg")
-	full, err := DecodeImageFile(path, DecodeOptions{})
+	full, err := Load(path, Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	draft, err := DecodeImageFile(path, DecodeOptions{JPEGDraftShortSide: 224})
+	draft, err := Load(path, Options{JPEGDraftShortSide: 224})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -451,63 +451,12 @@ func TestJPEGDraft(t *testing.T) {
 	}
 	// Fixture 06 is stored 320x200 and rotated afterwards: 1/2 gives 100x160.
 	if turboLibrary() != nil {
-		m, err := DecodeImageFile(fixtureImage("06_exif_orientation6_320x200.jpg"), DecodeOptions{JPEGDraftShortSide: 100})
+		m, err := Load(fixtureImage("06_exif_orientation6_320x200.jpg"), Options{JPEGDraftShortSide: 100})
 		if err != nil {
 			t.Fatal(err)
 		}
 		if m.Rect != image.Rect(0, 0, 100, 160) {
 			t.Errorf("draft of fixture 06: bounds %v, want 100x160", m.Rect)
 		}
-	}
-}
-
-// benchPhotos are the JPEGs of $SORTER_BENCH_PHOTOS or /tmp/jpegbench (made with
-// shared/bench/make_photo_set.py, for example `make_photo_set.py /tmp/jpegbench 40 7 shared/samples`).
-func benchPhotos(b *testing.B) []string {
-	dir := os.Getenv("SORTER_BENCH_PHOTOS")
-	if dir == "" {
-		dir = "/tmp/jpegbench"
-	}
-	files, _ := filepath.Glob(filepath.Join(dir, "*.jpg"))
-	if len(files) == 0 {
-		b.Skipf("no *.jpg in %s (set SORTER_BENCH_PHOTOS, or make them with shared/bench/make_photo_set.py)", dir)
-	}
-	slices.Sort(files)
-	return files
-}
-
-// BenchmarkPreprocessPhoto: decode + preprocess to 224x224 pixel_values, one photo per op, with each
-// JPEG decoder (and libjpeg-turbo's optional DCT-domain draft). Run on one core:
-// GOMAXPROCS=1 taskset -c 0 go test -run - -bench PreprocessPhoto -benchtime 40x -count 3 ./models/clip/
-func BenchmarkPreprocessPhoto(b *testing.B) {
-	files := benchPhotos(b)
-	p, err := NewImageProcessor(DefaultImageProcessorConfig())
-	if err != nil {
-		b.Fatal(err)
-	}
-	for _, bc := range []struct {
-		name string
-		opts DecodeOptions
-		lib  bool
-	}{
-		{"go", DecodeOptions{goJPEG: true}, false},
-		{"libjpeg-turbo", DecodeOptions{}, true},
-		{"libjpeg-turbo-draft448", DecodeOptions{JPEGDraftShortSide: 448}, true},
-		{"libjpeg-turbo-draft224", DecodeOptions{JPEGDraftShortSide: 224}, true},
-	} {
-		b.Run(bc.name, func(b *testing.B) {
-			if bc.lib {
-				requireTurbo(b)
-			}
-			b.ReportAllocs()
-			i := 0
-			for b.Loop() {
-				if _, err := p.preprocessFile(files[i%len(files)], bc.opts); err != nil {
-					b.Fatal(err)
-				}
-				i++
-			}
-			b.ReportMetric(float64(i)/b.Elapsed().Seconds(), "photos/s")
-		})
 	}
 }

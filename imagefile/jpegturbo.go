@@ -21,7 +21,7 @@
 // as Pillow refuses it without LOAD_TRUNCATED_IMAGES). libjpeg's other warnings (corrupt entropy
 // data it skipped, extraneous bytes before a marker) are ignored, as Pillow ignores them.
 
-package clip
+package imagefile
 
 import (
 	"bytes"
@@ -88,6 +88,10 @@ func JPEGDecoder() string {
 	return describeJPEGDecoder(turboLibrary(), turbo.reason)
 }
 
+// ExactJPEG reports whether JPEGs are decoded by libjpeg-turbo, Pillow's decoder, giving Pillow's pixels
+// exactly (Go's image/jpeg does not: testdata/fixtures/README.md gives the differences).
+func ExactJPEG() bool { return turboLibrary() != nil }
+
 // JPEGDecoderNote is one line for the user when JPEGs are decoded by Go's decoder although libjpeg-turbo was not
 // turned off on purpose: what that costs and how to install it. It is "" otherwise.
 func JPEGDecoderNote() string {
@@ -110,10 +114,10 @@ func describeJPEGDecoder(lib *turboJPEG, reason string) string {
 	return fmt.Sprintf("Go image/jpeg (%s)", reason)
 }
 
-// jpegDecoderFingerprint is the part of ImageProcessor.Fingerprint that names the JPEG decoder:
+// DecoderFingerprint is the part of ImageProcessor.Fingerprint that names the JPEG decoder:
 // libjpeg-turbo gives different JPEG pixels than Go's image/jpeg, so cached embeddings made with one
 // are not reused with the other. Empty for Go's decoder, which earlier fingerprints were made with.
-func jpegDecoderFingerprint() string {
+func DecoderFingerprint() string {
 	if turboLibrary() != nil {
 		return "libjpeg-turbo"
 	}
@@ -196,7 +200,7 @@ const (
 // decodeJPEGTurbo decodes the JPEG stream rec holds with libjpeg-turbo: the whole stream is read
 // into memory, the header checked against the pixel limit, the pixels decoded, converted to RGB as
 // Pillow does and oriented as the EXIF Orientation says.
-func decodeJPEGTurbo(lib *turboJPEG, rec *recordingReader, f *imageFormat, opts DecodeOptions, fail func(error) error) (*image.RGBA, turboResult, error) {
+func decodeJPEGTurbo(lib *turboJPEG, rec *recordingReader, f *imageFormat, opts Options, fail func(error) error) (*image.RGBA, turboResult, error) {
 	data, err := rec.readAll(maxTurboInputBytes)
 	if err == errTooLargeToBuffer {
 		return nil, turboUseGo, nil
@@ -219,7 +223,7 @@ func decodeJPEGTurbo(lib *turboJPEG, rec *recordingReader, f *imageFormat, opts 
 		return nil, turboUseGo, nil
 	}
 	if limit := opts.maxPixels(); limit > 0 && int64(w)*int64(h) > limit {
-		return nil, turboFailed, &ImageError{Kind: ErrTooLarge, Format: f.name, Width: w, Height: h, Limit: limit}
+		return nil, turboFailed, &Error{Kind: ErrTooLarge, Format: f.name, Width: w, Height: h, Limit: limit}
 	}
 
 	// Optional DCT-domain downscaling (libjpeg's scale_denom, as Pillow's Image.draft uses).
@@ -250,7 +254,7 @@ func decodeJPEGTurbo(lib *turboJPEG, rec *recordingReader, f *imageFormat, opts 
 }
 
 // jpegDraftDenominator is the libjpeg scale denominator (2, 4 or 8; 1 = full size) for
-// DecodeOptions.JPEGDraftShortSide: the greatest reduction whose shorter side is still at least
+// Options.JPEGDraftShortSide: the greatest reduction whose shorter side is still at least
 // minShort pixels.
 func jpegDraftDenominator(w, h, minShort int) int {
 	if minShort <= 0 {

@@ -1,6 +1,6 @@
 //go:build windows && (amd64 || arm64) && !noturbojpeg
 
-package clip
+package imagefile
 
 import (
 	"path/filepath"
