@@ -8,7 +8,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
-	"strings"
+
+	"github.com/bellingcat/smart-image-sorter/models/transformer"
 )
 
 // Config is CLIPConfig: the two towers and the shared projection.
@@ -148,18 +149,6 @@ func subConfig[T any](present map[string]json.RawMessage, key, legacyKey string,
 	return sub, nil
 }
 
-// supportedActivations lists the hidden_act values implemented in activation.go.
-var supportedActivations = []string{"quick_gelu", "gelu", "gelu_new", "gelu_pytorch_tanh", "gelu_fast", "relu"}
-
-func checkActivation(key, act string) error {
-	for _, a := range supportedActivations {
-		if act == a {
-			return nil
-		}
-	}
-	return fmt.Errorf("%s %q is not supported; supported: %s", key, act, strings.Join(supportedActivations, ", "))
-}
-
 func (cfg *Config) validate() error {
 	t, v := cfg.TextConfig, cfg.VisionConfig
 	positive := []struct {
@@ -198,10 +187,10 @@ func (cfg *Config) validate() error {
 	if !(t.LayerNormEps > 0) || !(v.LayerNormEps > 0) {
 		return fmt.Errorf("config layer_norm_eps must be positive (text %g, vision %g)", t.LayerNormEps, v.LayerNormEps)
 	}
-	if err := checkActivation("text_config.hidden_act", t.HiddenAct); err != nil {
+	if err := transformer.CheckActivation("text_config.hidden_act", t.HiddenAct); err != nil {
 		return fmt.Errorf("config %w", err)
 	}
-	if err := checkActivation("vision_config.hidden_act", v.HiddenAct); err != nil {
+	if err := transformer.CheckActivation("vision_config.hidden_act", v.HiddenAct); err != nil {
 		return fmt.Errorf("config %w", err)
 	}
 	return nil

@@ -12,6 +12,8 @@ import (
 	"testing"
 
 	"github.com/bellingcat/smart-image-sorter/imagefile"
+	"github.com/bellingcat/smart-image-sorter/models/engine/enginetest"
+	"github.com/bellingcat/smart-image-sorter/models/weights"
 	"github.com/gomlx/compute"
 )
 
@@ -64,7 +66,7 @@ func loadGolden(t testing.TB, checkpoint string) *goldenTensors {
 	if err := json.Unmarshal(data, &g.golden); err != nil {
 		t.Fatal(err)
 	}
-	st, err := readSafetensors(filepath.Join(dir, "golden.safetensors"))
+	st, err := weights.ReadSafetensors(filepath.Join(dir, "golden.safetensors"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -98,35 +100,8 @@ func loadGolden(t testing.TB, checkpoint string) *goldenTensors {
 	return g
 }
 
-// testBackends are the backends tests run on: the pure-Go one always, ONNX Runtime when compiled in (-tags onnx)
-// and its library is found.
-func testBackends(t testing.TB) map[string]compute.Backend {
-	t.Helper()
-	backendsOnce.Do(func() {
-		backends = map[string]compute.Backend{}
-		for _, name := range []string{"go", "onnx"} {
-			b, err := newBackend(name)
-			if err != nil {
-				backendErrs = append(backendErrs, fmt.Sprintf("%s: %s", name, firstLine(err)))
-				continue
-			}
-			backends[name] = b
-		}
-	})
-	if len(backends) == 0 {
-		t.Fatalf("no backend: %v", backendErrs)
-	}
-	if _, ok := backends["onnx"]; !ok && os.Getenv("CLIP_REQUIRE_ONNX") == "1" {
-		t.Fatalf("CLIP_REQUIRE_ONNX=1 but ONNX Runtime did not start (build with -tags onnx and set ONNXRUNTIME_SHARED_LIBRARY_PATH): %v", backendErrs)
-	}
-	return backends
-}
-
-var (
-	backendsOnce sync.Once
-	backends     map[string]compute.Backend
-	backendErrs  []string
-)
+// testBackends are the engines tests run on: the pure-Go one always, ONNX Runtime where it starts.
+func testBackends(t testing.TB) map[string]compute.Backend { return enginetest.Backends(t) }
 
 // loadTestModel loads a fixture checkpoint on the given backend, once per test binary.
 func loadTestModel(t testing.TB, checkpoint, backendName string) *Model {

@@ -10,6 +10,8 @@ import (
 	"sync"
 
 	"github.com/bellingcat/smart-image-sorter/imagefile"
+	"github.com/bellingcat/smart-image-sorter/models/engine"
+	"github.com/bellingcat/smart-image-sorter/models/weights"
 
 	"github.com/gomlx/compute"
 	"github.com/gomlx/compute/dtypes"
@@ -67,11 +69,11 @@ func Load(dir string, opts Options) (*Model, error) {
 	}
 	backend := opts.Backend
 	if backend == nil {
-		if backend, err = NewBackend(opts.Logf); err != nil {
+		if backend, err = engine.New(opts.Logf); err != nil {
 			return nil, err
 		}
 	}
-	store, err := loadWeights(dir, cfg, backend)
+	store, err := weights.Load(dir, weightSpec(cfg), backend)
 	if err != nil {
 		return nil, err
 	}
@@ -107,7 +109,7 @@ func Load(dir string, opts Options) (*Model, error) {
 // storedLogitScale returns exp(logit_scale) from the checkpoint; config.json's logit_scale_init_value is only
 // the value training started from.
 func storedLogitScale(store *model.Store) (float32, error) {
-	v := store.GetVariable(variablePath("logit_scale"))
+	v := store.GetVariable(weights.VariablePath("logit_scale"))
 	t, err := v.Value()
 	if err != nil {
 		return 0, err

@@ -3,6 +3,7 @@
 package clip
 
 import (
+	"github.com/bellingcat/smart-image-sorter/models/transformer"
 	"github.com/gomlx/compute/dtypes"
 	"github.com/gomlx/gomlx/core/graph"
 	"github.com/gomlx/gomlx/ml/model"
@@ -22,17 +23,17 @@ func textTower(root *model.Scope, ids, pooledAt *graph.Node, cfg *Config) *graph
 	scope := root.In("text_model")
 	emb := scope.In("embeddings")
 
-	x := graph.Gather(param(emb.In("token_embedding"), g, "weight"), graph.ExpandAxes(ids, -1)) // [batch, seq, hidden]
-	positions := graph.Slice(param(emb.In("position_embedding"), g, "weight"), graph.AxisRange(0, seq))
+	x := graph.Gather(transformer.Param(emb.In("token_embedding"), g, "weight"), graph.ExpandAxes(ids, -1)) // [batch, seq, hidden]
+	positions := graph.Slice(transformer.Param(emb.In("position_embedding"), g, "weight"), graph.AxisRange(0, seq))
 	x = graph.Add(x, graph.ExpandAxes(positions, 0))
 
-	x = encoder(scope.In("encoder"), x, towerConfig{
-		hidden: t.HiddenSize, heads: t.NumAttentionHeads, layers: t.NumHiddenLayers,
-		activation: t.HiddenAct, eps: t.LayerNormEps, causal: true,
+	x = transformer.Encoder(scope.In("encoder"), x, transformer.EncoderConfig{
+		Hidden: t.HiddenSize, Heads: t.NumAttentionHeads, Layers: t.NumHiddenLayers,
+		Activation: t.HiddenAct, Eps: t.LayerNormEps, Causal: true,
 	})
 	// Pool before final_layer_norm: LayerNorm acts per position, so normalising only the pooled row is the same.
 	pooled := graph.Einsum("bs,bsh->bh", graph.OneHot(pooledAt, seq, dtypes.Float32), x) // [batch, hidden]
-	pooled = layerNorm(scope.In("final_layer_norm"), pooled, t.LayerNormEps)
-	features := linear(root.In("text_projection"), pooled) // text_features: [batch, projection_dim]
+	pooled = transformer.LayerNorm(scope.In("final_layer_norm"), pooled, t.LayerNormEps)
+	features := transformer.Linear(root.In("text_projection"), pooled) // text_features: [batch, projection_dim]
 	return graph.L2Normalize(features, 1)
 }

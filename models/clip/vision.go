@@ -3,6 +3,7 @@
 package clip
 
 import (
+	"github.com/bellingcat/smart-image-sorter/models/transformer"
 	"github.com/gomlx/compute"
 	"github.com/gomlx/gomlx/core/graph"
 	"github.com/gomlx/gomlx/ml/model"
@@ -25,21 +26,21 @@ func visionTower(root *model.Scope, pixels *graph.Node, cfg *Config) *graph.Node
 	x := graph.Reshape(pixels, batch, c, grid, p, grid, p) // [batch, c, gridY, pY, gridX, pX]
 	x = graph.TransposeAllAxes(x, 0, 2, 4, 1, 3, 5)        // [batch, gridY, gridX, c, pY, pX]
 	x = graph.Reshape(x, batch, grid*grid, c*p*p)          // [batch, patches, c*p*p]
-	w := graph.Reshape(param(emb.In("patch_embedding"), g, "weight"), hidden, c*p*p)
+	w := graph.Reshape(transformer.Param(emb.In("patch_embedding"), g, "weight"), hidden, c*p*p)
 	x = nn.Dense(graph.Reshape(x, batch*grid*grid, c*p*p), w, nil, compute.DenseLayoutOutputsInput) // [batch*patches, hidden] (2-D: see linear)
 	x = graph.Reshape(x, batch, grid*grid, hidden)                                                  // [batch, patches, hidden]
 
-	cls := graph.BroadcastToDims(graph.Reshape(param(emb, g, "class_embedding"), 1, 1, hidden), batch, 1, hidden)
-	x = graph.Concatenate([]*graph.Node{cls, x}, 1)                                         // [batch, 1+patches, hidden]
-	x = graph.Add(x, graph.ExpandAxes(param(emb.In("position_embedding"), g, "weight"), 0)) // position_ids are 0..patches
+	cls := graph.BroadcastToDims(graph.Reshape(transformer.Param(emb, g, "class_embedding"), 1, 1, hidden), batch, 1, hidden)
+	x = graph.Concatenate([]*graph.Node{cls, x}, 1)                                                     // [batch, 1+patches, hidden]
+	x = graph.Add(x, graph.ExpandAxes(transformer.Param(emb.In("position_embedding"), g, "weight"), 0)) // position_ids are 0..patches
 
-	x = layerNorm(scope.In("pre_layrnorm"), x, v.LayerNormEps)
-	x = encoder(scope.In("encoder"), x, towerConfig{
-		hidden: hidden, heads: v.NumAttentionHeads, layers: v.NumHiddenLayers,
-		activation: v.HiddenAct, eps: v.LayerNormEps,
+	x = transformer.LayerNorm(scope.In("pre_layrnorm"), x, v.LayerNormEps)
+	x = transformer.Encoder(scope.In("encoder"), x, transformer.EncoderConfig{
+		Hidden: hidden, Heads: v.NumAttentionHeads, Layers: v.NumHiddenLayers,
+		Activation: v.HiddenAct, Eps: v.LayerNormEps,
 	})
 	pooled := graph.Reshape(graph.Slice(x, graph.AxisRange(), graph.AxisRange(0, 1)), batch, hidden) // class token: [batch, hidden]
-	pooled = layerNorm(scope.In("post_layernorm"), pooled, v.LayerNormEps)
-	features := linear(root.In("visual_projection"), pooled) // image_features: [batch, projection_dim]
+	pooled = transformer.LayerNorm(scope.In("post_layernorm"), pooled, v.LayerNormEps)
+	features := transformer.Linear(root.In("visual_projection"), pooled) // image_features: [batch, projection_dim]
 	return graph.L2Normalize(features, 1)
 }

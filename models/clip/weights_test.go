@@ -1,152 +1,17 @@
 package clip
 
 import (
-	"encoding/binary"
 	"encoding/json"
 	"errors"
-	"math"
 	"os"
 	"path/filepath"
-	"sort"
 	"strings"
 	"testing"
 
-	"github.com/gomlx/compute/dtypes/bfloat16"
-	"github.com/gomlx/compute/dtypes/float16"
-
 	"github.com/bellingcat/smart-image-sorter/models/torchbin"
+	"github.com/bellingcat/smart-image-sorter/models/weights"
+	"github.com/bellingcat/smart-image-sorter/models/weights/weightstest"
 )
-
-// stTensor is a tensor to write into a test safetensors file: raw little-endian bytes with a dtype and shape.
-type stTensor struct {
-	dtype string
-	shape []int
-	data  []byte
-}
-
-// writeSafetensors writes tensors in safetensors layout; header overrides (if non-nil) replace the JSON header.
-func writeSafetensors(t *testing.T, path string, ts map[string]stTensor, header []byte) {
-	t.Helper()
-	names := make([]string, 0, len(ts))
-	for name := range ts {
-		names = append(names, name)
-	}
-	sort.Strings(names)
-	h := map[string]any{"__metadata__": map[string]string{"format": "pt"}}
-	var data []byte
-	for _, name := range names {
-		tt := ts[name]
-		h[name] = map[string]any{"dtype": tt.dtype, "shape": tt.shape, "data_offsets": []int{len(data), len(data) + len(tt.data)}}
-		data = append(data, tt.data...)
-	}
-	if header == nil {
-		var err error
-		if header, err = json.Marshal(h); err != nil {
-			t.Fatal(err)
-		}
-	}
-	out := binary.LittleEndian.AppendUint64(nil, uint64(len(header)))
-	out = append(append(out, header...), data...)
-	if err := os.WriteFile(path, out, 0o644); err != nil {
-		t.Fatal(err)
-	}
-}
-
-func f32Bytes(v ...float32) []byte {
-	var b []byte
-	for _, x := range v {
-		b = binary.LittleEndian.AppendUint32(b, math.Float32bits(x))
-	}
-	return b
-}
-
-func TestSafetensorsDTypes(t *testing.T) {
-	path := filepath.Join(t.TempDir(), "w.safetensors")
-	want := []float32{1.5, -2.25, 0, 65504}
-	var f16, bf16, f64 []byte
-	for _, x := range want {
-		f16 = binary.LittleEndian.AppendUint16(f16, float16.FromFloat32(x).Bits())
-		bf16 = binary.LittleEndian.AppendUint16(bf16, bfloat16.FromFloat32(x).Bits())
-		f64 = binary.LittleEndian.AppendUint64(f64, math.Float64bits(float64(x)))
-	}
-	writeSafetensors(t, path, map[string]stTensor{
-		"f32":  {"F32", []int{2, 2}, f32Bytes(want...)},
-		"f16":  {"F16", []int{4}, f16},
-		"bf16": {"BF16", []int{4}, bf16},
-		"f64":  {"F64", []int{4}, f64},
-		"i64":  {"I64", []int{1, 2}, binary.LittleEndian.AppendUint64(binary.LittleEndian.AppendUint64(nil, 7), 9)},
-	}, nil)
-	st, err := readSafetensors(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st.Close()
-	for _, name := range []string{"f32", "f16", "f64"} {
-		got, _, err := st.Float32(name)
-		if err != nil {
-			t.Fatal(err)
-		}
-		for i := range want {
-			if got[i] != want[i] {
-				t.Errorf("%s[%d] = %g, want %g", name, i, got[i], want[i])
-			}
-		}
-	}
-	got, _, err := st.Float32("bf16")
-	if err != nil {
-		t.Fatal(err)
-	}
-	for i := range want {
-		if math.Abs(float64(got[i]-want[i])) > math.Abs(float64(want[i]))/128 {
-			t.Errorf("bf16[%d] = %g, want about %g", i, got[i], want[i])
-		}
-	}
-	if _, _, err := st.Float32("i64"); err == nil || !strings.Contains(err.Error(), `"i64"`) {
-		t.Errorf("reading I64 as float: err = %v, want an error naming the tensor", err)
-	}
-	ints, shape, err := st.Int64("i64")
-	if err != nil || ints[0] != 7 || ints[1] != 9 || len(shape) != 2 {
-		t.Errorf("Int64 = %v %v %v", ints, shape, err)
-	}
-}
-
-func TestSafetensorsMalformed(t *testing.T) {
-	dir := t.TempDir()
-	good := map[string]stTensor{"w": {"F32", []int{2}, f32Bytes(1, 2)}}
-	cases := []struct {
-		name  string
-		write func(path string)
-		want  string
-	}{
-		{"empty file", func(p string) { os.WriteFile(p, nil, 0o644) }, "only 0 bytes"},
-		{"header length past end", func(p string) {
-			os.WriteFile(p, binary.LittleEndian.AppendUint64(nil, 1<<40), 0o644)
-		}, "header length"},
-		{"header not JSON", func(p string) { writeSafetensors(t, p, good, []byte("{not json")) }, "not JSON"},
-		{"offsets past end", func(p string) {
-			writeSafetensors(t, p, good, []byte(`{"w":{"dtype":"F32","shape":[4],"data_offsets":[0,16]}}`))
-		}, "outside"},
-		{"unknown dtype", func(p string) {
-			writeSafetensors(t, p, good, []byte(`{"w":{"dtype":"F12","shape":[2],"data_offsets":[0,8]}}`))
-		}, `unknown dtype "F12"`},
-		{"size mismatch", func(p string) {
-			writeSafetensors(t, p, good, []byte(`{"w":{"dtype":"F32","shape":[3],"data_offsets":[0,8]}}`))
-		}, "should take 12 bytes"},
-		{"negative dim", func(p string) {
-			writeSafetensors(t, p, good, []byte(`{"w":{"dtype":"F32","shape":[-2],"data_offsets":[0,8]}}`))
-		}, "negative dimension"},
-	}
-	for _, c := range cases {
-		t.Run(c.name, func(t *testing.T) {
-			path := filepath.Join(dir, strings.ReplaceAll(c.name, " ", "_")+".safetensors")
-			c.write(path)
-			_, err := readSafetensors(path)
-			if err == nil || !strings.Contains(err.Error(), c.want) || !strings.Contains(err.Error(), path) {
-				t.Errorf("err = %v, want one naming the file and containing %q", err, c.want)
-			}
-		})
-	}
-}
 
 // copyCheckpoint copies a fixture checkpoint's small files into a new temporary directory, leaving the weights
 // to the caller.
@@ -166,23 +31,8 @@ func copyCheckpoint(t *testing.T, name string) string {
 }
 
 // fixtureTensors reads every tensor of a fixture checkpoint as raw bytes.
-func fixtureTensors(t *testing.T, name string) map[string]stTensor {
-	t.Helper()
-	st, err := readSafetensors(filepath.Join(fixturesDir, name, "model.safetensors"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st.Close()
-	out := map[string]stTensor{}
-	for _, key := range st.Names() {
-		info := st.tensors[key]
-		buf := make([]byte, info.DataOffsets[1]-info.DataOffsets[0])
-		if err := st.readAt(key, buf, st.dataStart+info.DataOffsets[0]); err != nil {
-			t.Fatal(err)
-		}
-		out[key] = stTensor{info.DType, info.Shape, buf}
-	}
-	return out
+func fixtureTensors(t *testing.T, name string) map[string]weightstest.Tensor {
+	return weightstest.ReadSafetensors(t, filepath.Join(fixturesDir, name, "model.safetensors"))
 }
 
 func TestLoadWeightsErrors(t *testing.T) {
@@ -190,17 +40,17 @@ func TestLoadWeightsErrors(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	mutate := map[string]func(ts map[string]stTensor){
-		"missing weight": func(ts map[string]stTensor) { delete(ts, "vision_model.post_layernorm.bias") },
-		"unused key": func(ts map[string]stTensor) {
-			ts["vision_model.extra.weight"] = stTensor{"F32", []int{1}, f32Bytes(1)}
+	mutate := map[string]func(ts map[string]weightstest.Tensor){
+		"missing weight": func(ts map[string]weightstest.Tensor) { delete(ts, "vision_model.post_layernorm.bias") },
+		"unused key": func(ts map[string]weightstest.Tensor) {
+			ts["vision_model.extra.weight"] = weightstest.Tensor{DType: "F32", Shape: []int{1}, Data: weightstest.F32Bytes(1)}
 		},
-		"wrong shape": func(ts map[string]stTensor) {
+		"wrong shape": func(ts map[string]weightstest.Tensor) {
 			w := ts["text_projection.weight"]
-			ts["text_projection.weight"] = stTensor{"F32", []int{32, 16}, w.data}
+			ts["text_projection.weight"] = weightstest.Tensor{DType: "F32", Shape: []int{32, 16}, Data: w.Data}
 		},
-		"integer weight": func(ts map[string]stTensor) {
-			ts["logit_scale"] = stTensor{"I32", []int{}, []byte{1, 0, 0, 0}}
+		"integer weight": func(ts map[string]weightstest.Tensor) {
+			ts["logit_scale"] = weightstest.Tensor{DType: "I32", Shape: []int{}, Data: []byte{1, 0, 0, 0}}
 		},
 	}
 	wantErr := map[string]string{
@@ -214,19 +64,19 @@ func TestLoadWeightsErrors(t *testing.T) {
 			dir := t.TempDir()
 			ts := fixtureTensors(t, "clip-tiny")
 			f(ts)
-			writeSafetensors(t, filepath.Join(dir, "model.safetensors"), ts, nil)
-			_, err := loadWeights(dir, cfg, testBackends(t)["go"])
+			weightstest.WriteSafetensors(t, filepath.Join(dir, "model.safetensors"), ts, nil)
+			_, err := weights.Load(dir, weightSpec(cfg), testBackends(t)["go"])
 			if err == nil || !strings.Contains(err.Error(), wantErr[name]) {
 				t.Errorf("err = %v, want it to contain %s", err, wantErr[name])
 			}
-			var we *WeightError
+			var we *weights.WeightError
 			if name != "integer weight" && !errors.As(err, &we) {
 				t.Errorf("err %v is not a *WeightError", err)
 			}
 		})
 	}
 	t.Run("no weights", func(t *testing.T) {
-		_, err := loadWeights(t.TempDir(), cfg, testBackends(t)["go"])
+		_, err := weights.Load(t.TempDir(), weightSpec(cfg), testBackends(t)["go"])
 		if err == nil || !strings.Contains(err.Error(), "expected model.safetensors") {
 			t.Errorf("err = %v", err)
 		}
@@ -234,7 +84,7 @@ func TestLoadWeightsErrors(t *testing.T) {
 	t.Run("damaged pytorch_model.bin", func(t *testing.T) {
 		dir := t.TempDir()
 		os.WriteFile(filepath.Join(dir, "pytorch_model.bin"), []byte("x"), 0o644)
-		_, err := loadWeights(dir, cfg, testBackends(t)["go"])
+		_, err := weights.Load(dir, weightSpec(cfg), testBackends(t)["go"])
 		if err == nil || !strings.Contains(err.Error(), "is not a PyTorch checkpoint") {
 			t.Errorf("err = %v", err)
 		}
@@ -344,7 +194,7 @@ func shardIndex(t *testing.T, m *Model, shard string) []byte {
 func TestShardedCheckpoint(t *testing.T) {
 	dir := copyCheckpoint(t, "clip-tiny")
 	ts := fixtureTensors(t, "clip-tiny")
-	shards := []map[string]stTensor{{}, {}}
+	shards := []map[string]weightstest.Tensor{{}, {}}
 	weightMap := map[string]string{}
 	for key, tt := range ts {
 		i := 0
@@ -354,8 +204,8 @@ func TestShardedCheckpoint(t *testing.T) {
 		shards[i][key] = tt
 		weightMap[key] = []string{"model-00001-of-00002.safetensors", "model-00002-of-00002.safetensors"}[i]
 	}
-	writeSafetensors(t, filepath.Join(dir, "model-00001-of-00002.safetensors"), shards[0], nil)
-	writeSafetensors(t, filepath.Join(dir, "model-00002-of-00002.safetensors"), shards[1], nil)
+	weightstest.WriteSafetensors(t, filepath.Join(dir, "model-00001-of-00002.safetensors"), shards[0], nil)
+	weightstest.WriteSafetensors(t, filepath.Join(dir, "model-00002-of-00002.safetensors"), shards[1], nil)
 	index, _ := json.Marshal(map[string]any{"metadata": map[string]int{"total_size": 0}, "weight_map": weightMap})
 	if err := os.WriteFile(filepath.Join(dir, "model.safetensors.index.json"), index, 0o644); err != nil {
 		t.Fatal(err)

@@ -1,9 +1,10 @@
-package clip
+package transformer
 
 import (
 	"math"
 	"testing"
 
+	"github.com/bellingcat/smart-image-sorter/models/engine/enginetest"
 	"github.com/gomlx/compute"
 	"github.com/gomlx/gomlx/core/graph"
 	"github.com/gomlx/gomlx/core/tensors"
@@ -23,15 +24,15 @@ func TestActivations(t *testing.T) {
 		"gelu_fast":         tanhGelu,
 		"relu":              func(x float64) float64 { return math.Max(x, 0) },
 	}
-	if len(want) != len(supportedActivations) {
-		t.Fatalf("supportedActivations has %d entries, this test checks %d", len(supportedActivations), len(want))
+	if len(want) != len(Activations) {
+		t.Fatalf("Activations has %d entries, this test checks %d", len(Activations), len(want))
 	}
 	// Every engine: the pure-Go one uses the Expm1 forms of activation.go's workaround, the others the reference
 	// formulas. Far tails included: no NaN, and the right limits (0 below, x above).
 	xs = append(xs, -90, -40, -12, -6, -0.84, 0.84, 3.3, 6, 12, 40, 90)
-	for engine, backend := range testBackends(t) {
-		for _, name := range supportedActivations {
-			got := runElementwise(t, backend, func(x *graph.Node) *graph.Node { return activate(x, name) }, xs)
+	for engine, backend := range enginetest.Backends(t) {
+		for _, name := range Activations {
+			got := runElementwise(t, backend, func(x *graph.Node) *graph.Node { return Activate(x, name) }, xs)
 			for i, x := range xs {
 				w := want[name](float64(x))
 				if d := math.Abs(float64(got[i]) - w); !(d <= 1e-5*math.Max(1, math.Abs(w))) {
@@ -48,7 +49,7 @@ func TestErfWithoutExp(t *testing.T) {
 	for x := -6.0; x <= 6; x += 0.01 {
 		xs = append(xs, float32(x))
 	}
-	got := runElementwise(t, testBackends(t)["go"], erfWithoutExp, xs)
+	got := runElementwise(t, enginetest.Backends(t)["go"], erfWithoutExp, xs)
 	worst := 0.0
 	for i, x := range xs {
 		worst = math.Max(worst, math.Abs(float64(got[i])-math.Erf(float64(x))))

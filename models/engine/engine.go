@@ -1,7 +1,9 @@
-// backend.go chooses the compute engine that runs the model graphs: XLA (PJRT, CPU or CUDA) first, then ONNX
+// Package engine chooses the compute engine that runs the model graphs of every family.
+//
+// engine.go chooses the compute engine that runs the model graphs: XLA (PJRT, CPU or CUDA) first, then ONNX
 // Runtime (GoMLX's "onnx" backend, compiled in with -tags onnx), then GoMLX's pure-Go backend, which always
 // works. $GOMLX_BACKEND overrides the choice (go, xla:cpu, xla:cuda, onnx:cpu, ...).
-package clip
+package engine
 
 import (
 	"context"
@@ -24,10 +26,10 @@ var backendOrder = []struct{ name, title string }{
 	{"go", "the pure-Go engine"},
 }
 
-// NewBackend returns the fastest compute backend that starts on this machine. Every fallback is announced
+// New returns the fastest compute backend that starts on this machine. Every fallback is announced
 // with one line through logf (which may be nil). An explicit $GOMLX_BACKEND is used as given: if it does not
 // start, that is an error, not a silent fallback.
-func NewBackend(logf func(format string, args ...any)) (compute.Backend, error) {
+func New(logf func(format string, args ...any)) (compute.Backend, error) {
 	if logf == nil {
 		logf = func(string, ...any) {}
 	}
@@ -70,6 +72,15 @@ func nextAvailable(i int) string {
 		}
 	}
 	return ""
+}
+
+// Start starts the backend config names (go, onnx, xla:cpu, ...) with no fallback; its error is one line.
+func Start(config string) (compute.Backend, error) {
+	b, err := newBackend(config)
+	if err != nil {
+		return nil, fmt.Errorf("%s", firstLine(err))
+	}
+	return b, nil
 }
 
 // newBackend turns the panics some backends raise for bad configurations into errors.

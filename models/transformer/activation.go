@@ -1,16 +1,30 @@
 // activation.go implements the hidden_act values of Hugging Face's ACT2FN (transformers/activations.py) that
-// CLIP checkpoints use. config.go's supportedActivations lists them.
-package clip
+// CLIP and SigLIP checkpoints use; Activations lists them.
+package transformer
 
 import (
+	"fmt"
 	"math"
+	"slices"
+	"strings"
 
 	"github.com/gomlx/gomlx/core/graph"
 	"github.com/gomlx/gomlx/ml/layers/activation"
 )
 
-// activate applies the named activation.
-func activate(x *graph.Node, name string) *graph.Node {
+// Activations lists the hidden_act values Activate implements.
+var Activations = []string{"quick_gelu", "gelu", "gelu_new", "gelu_pytorch_tanh", "gelu_fast", "relu"}
+
+// CheckActivation says, naming the config key, when act is not one of Activations.
+func CheckActivation(key, act string) error {
+	if slices.Contains(Activations, act) {
+		return nil
+	}
+	return fmt.Errorf("%s %q is not supported; supported: %s", key, act, strings.Join(Activations, ", "))
+}
+
+// Activate applies the named activation, one of Activations.
+func Activate(x *graph.Node, name string) *graph.Node {
 	slowExp := slowExpEngine(x.Graph())
 	switch name {
 	case "quick_gelu":

@@ -1,4 +1,4 @@
-package clip
+package engine
 
 import (
 	"errors"
@@ -9,19 +9,21 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/gomlx/compute"
 )
 
 // TestNewBackendOverride checks that $GOMLX_BACKEND is obeyed, and that a name not compiled in is a clear error
 // rather than the panic GoMLX raises.
 func TestNewBackendOverride(t *testing.T) {
-	goName := testBackends(t)["go"].Name() // before changing GOMLX_BACKEND, which the onnx engine also reads
+	goName := goEngine(t).Name() // before changing GOMLX_BACKEND, which the onnx engine also reads
 	t.Setenv("GOMLX_BACKEND", "go")
-	b, err := NewBackend(nil)
+	b, err := New(nil)
 	if err != nil || b.Name() != goName {
 		t.Fatalf("GOMLX_BACKEND=go: backend %v, err %v", b, err)
 	}
 	t.Setenv("GOMLX_BACKEND", "tpu-of-dreams")
-	if _, err := NewBackend(nil); err == nil || !strings.Contains(err.Error(), "available: ") || !strings.Contains(err.Error(), "go") {
+	if _, err := New(nil); err == nil || !strings.Contains(err.Error(), "available: ") || !strings.Contains(err.Error(), "go") {
 		t.Errorf("unknown backend: err = %v, want the list of available engines", err)
 	}
 }
@@ -33,7 +35,7 @@ func TestNewBackendFallsBack(t *testing.T) {
 	if os.Getenv("CLIP_BACKEND_CHILD") != "" {
 		installerStallTimeout = time.Second
 		var notes []string
-		b, err := NewBackend(func(format string, args ...any) { notes = append(notes, fmt.Sprintf(format, args...)) })
+		b, err := New(func(format string, args ...any) { notes = append(notes, fmt.Sprintf(format, args...)) })
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -85,7 +87,7 @@ func TestNewBackendFallsBack(t *testing.T) {
 			if !strings.Contains(s, "XLA is not available") {
 				t.Errorf("no fallback notice for XLA:\n%s", s)
 			}
-			if !strings.Contains(s, fmt.Sprintf("backend=%q", testBackends(t)["go"].Name())) && !strings.Contains(s, "backend=\"onnx") {
+			if !strings.Contains(s, fmt.Sprintf("backend=%q", goEngine(t).Name())) && !strings.Contains(s, "backend=\"onnx") {
 				t.Errorf("did not fall back to a working engine:\n%s", s)
 			}
 		})
@@ -103,4 +105,14 @@ func TestShortReason(t *testing.T) {
 			t.Errorf("shortReason(%q) = %q, want %q", msg, got, want)
 		}
 	}
+}
+
+// goEngine starts the pure-Go engine, which starts everywhere.
+func goEngine(t *testing.T) compute.Backend {
+	t.Helper()
+	b, err := Start("go")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
 }

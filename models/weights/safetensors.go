@@ -6,7 +6,7 @@
 // everything), and its errors do not name the checkpoint file. A checkpoint is untrusted input here, so this
 // reader validates every header entry once at open time and then reads tensors straight into float32 buffers
 // with ReadAt, which keeps peak memory at one copy of the weights.
-package clip
+package weights
 
 import (
 	"encoding/binary"
@@ -49,17 +49,17 @@ func (t *safetensorsTensor) numElements() int64 {
 	return n
 }
 
-// safetensorsFile is an open, validated safetensors file.
-type safetensorsFile struct {
+// SafetensorsFile is an open, validated safetensors file.
+type SafetensorsFile struct {
 	path      string
 	file      *os.File
 	dataStart int64 // absolute offset of the data section
 	tensors   map[string]*safetensorsTensor
 }
 
-// readSafetensors opens path and validates its header: known dtypes, non-negative shapes, offsets inside the
+// ReadSafetensors opens path and validates its header: known dtypes, non-negative shapes, offsets inside the
 // file and consistent with shape and dtype. The file stays open until Close.
-func readSafetensors(path string) (*safetensorsFile, error) {
+func ReadSafetensors(path string) (*SafetensorsFile, error) {
 	f, err := os.Open(path)
 	if err != nil {
 		return nil, fmt.Errorf("opening weights: %w", err)
@@ -72,7 +72,7 @@ func readSafetensors(path string) (*safetensorsFile, error) {
 	return st, nil
 }
 
-func parseSafetensors(f *os.File, path string) (*safetensorsFile, error) {
+func parseSafetensors(f *os.File, path string) (*SafetensorsFile, error) {
 	info, err := f.Stat()
 	if err != nil {
 		return nil, fmt.Errorf("reading %s: %w", path, err)
@@ -95,7 +95,7 @@ func parseSafetensors(f *os.File, path string) (*safetensorsFile, error) {
 	if err := json.Unmarshal(header, &raw); err != nil {
 		return nil, fmt.Errorf("%s is not a valid safetensors file: header is not JSON: %w", path, err)
 	}
-	st := &safetensorsFile{path: path, file: f, dataStart: 8 + int64(headerLen), tensors: make(map[string]*safetensorsTensor, len(raw))}
+	st := &SafetensorsFile{path: path, file: f, dataStart: 8 + int64(headerLen), tensors: make(map[string]*safetensorsTensor, len(raw))}
 	dataLen := size - st.dataStart
 	for name, msg := range raw {
 		if name == "__metadata__" {
@@ -129,10 +129,10 @@ func parseSafetensors(f *os.File, path string) (*safetensorsFile, error) {
 }
 
 // Close releases the file.
-func (st *safetensorsFile) Close() error { return st.file.Close() }
+func (st *SafetensorsFile) Close() error { return st.file.Close() }
 
 // Names returns the tensor names in sorted order.
-func (st *safetensorsFile) Names() []string {
+func (st *SafetensorsFile) Names() []string {
 	names := make([]string, 0, len(st.tensors))
 	for name := range st.tensors {
 		names = append(names, name)
@@ -142,7 +142,7 @@ func (st *safetensorsFile) Names() []string {
 }
 
 // Shape is the shape of tensor name, nil if the file has no such tensor.
-func (st *safetensorsFile) Shape(name string) []int {
+func (st *SafetensorsFile) Shape(name string) []int {
 	if t, ok := st.tensors[name]; ok {
 		return append([]int{}, t.Shape...)
 	}
@@ -151,7 +151,7 @@ func (st *safetensorsFile) Shape(name string) []int {
 
 // ReadFloat32 reads tensor name into dst (len must equal its element count), widening F16 and BF16 exactly and
 // narrowing F64. Integer tensors are an error: no CLIP weight is an integer.
-func (st *safetensorsFile) ReadFloat32(name string, dst []float32) error {
+func (st *SafetensorsFile) ReadFloat32(name string, dst []float32) error {
 	t, ok := st.tensors[name]
 	if !ok {
 		return fmt.Errorf("%s has no tensor %q", st.path, name)
@@ -193,7 +193,7 @@ func (st *safetensorsFile) ReadFloat32(name string, dst []float32) error {
 }
 
 // Float32 reads a float tensor into a new slice and returns it with its shape.
-func (st *safetensorsFile) Float32(name string) ([]float32, []int, error) {
+func (st *SafetensorsFile) Float32(name string) ([]float32, []int, error) {
 	t, ok := st.tensors[name]
 	if !ok {
 		return nil, nil, fmt.Errorf("%s has no tensor %q", st.path, name)
@@ -206,7 +206,7 @@ func (st *safetensorsFile) Float32(name string) ([]float32, []int, error) {
 }
 
 // Int64 reads an integer tensor (I64 or I32) into a new slice and returns it with its shape.
-func (st *safetensorsFile) Int64(name string) ([]int64, []int, error) {
+func (st *SafetensorsFile) Int64(name string) ([]int64, []int, error) {
 	t, ok := st.tensors[name]
 	if !ok {
 		return nil, nil, fmt.Errorf("%s has no tensor %q", st.path, name)
@@ -232,7 +232,20 @@ func (st *safetensorsFile) Int64(name string) ([]int64, []int, error) {
 	return data, append([]int(nil), t.Shape...), nil
 }
 
-func (st *safetensorsFile) readAt(name string, buf []byte, offset int64) error {
+// Raw returns a tensor's dtype (as the file names it: F32, BF16, ...), shape and bytes as stored.
+func (st *SafetensorsFile) Raw(name string) (dtype string, shape []int, data []byte, err error) {
+	t, ok := st.tensors[name]
+	if !ok {
+		return "", nil, nil, fmt.Errorf("%s has no tensor %q", st.path, name)
+	}
+	data = make([]byte, t.DataOffsets[1]-t.DataOffsets[0])
+	if err := st.readAt(name, data, st.dataStart+t.DataOffsets[0]); err != nil {
+		return "", nil, nil, err
+	}
+	return t.DType, append([]int(nil), t.Shape...), data, nil
+}
+
+func (st *SafetensorsFile) readAt(name string, buf []byte, offset int64) error {
 	if _, err := st.file.ReadAt(buf, offset); err != nil {
 		return fmt.Errorf("reading tensor %q from %s: %w", name, st.path, err)
 	}

@@ -1,0 +1,102 @@
+// encoder.go mirrors Hugging Face's CLIPEncoderLayer, CLIPAttention and CLIPMLP
+// (transformers/models/clip/modeling_clip.py), which SiglipEncoderLayer, SiglipAttention and SiglipMLP copy
+// (modeling_siglip.py, "Copied from transformers.models.clip"): the pre-LayerNorm encoder of every tower of
+// every family here. Scopes are named after the checkpoint keys (self_attn/q_proj, layer_norm1, mlp/fc1, ...),
+// so the weight of a node is the checkpoint tensor of that name.
+package transformer
+
+import (
+	"github.com/gomlx/compute"
+	"github.com/gomlx/gomlx/core/graph"
+	"github.com/gomlx/gomlx/ml/layers/attention"
+	"github.com/gomlx/gomlx/ml/model"
+	"github.com/gomlx/gomlx/ml/nn"
+)
+
+// EncoderConfig is what an encoder needs from a tower's config.
+type EncoderConfig struct {
+	Hidden, Heads, Layers int
+	Activation            string  // hidden_act, one of Activations
+	Eps                   float64 // layer_norm_eps
+	Causal                bool    // CLIP's text tower: each position attends only to itself and earlier positions
+}
+
+// Param returns the node of the weight called name in scope.
+func Param(scope *model.Scope, g *graph.Graph, name string) *graph.Node {
+	v := scope.GetVariable(name)
+	if v == nil {
+		// Unreachable after weights.Load succeeded: it checks every key the graph reads.
+		panic("transformer: weight " + scope.Scope() + "/" + name + " not loaded")
+	}
+	return v.ValueGraph(g)
+}
+
+// Linear is nn.Linear: x @ weight.T + bias, weight stored [out, in] as in the checkpoint. x: [..., in] -> [..., out].
+//
+// Inputs of rank > 2 are flattened to [rows, in] around the product. Workaround for compute-onnx v0.1.5, which
+// emits an ONNX MatMul only for rank <= 2 operands and an Einsum ("abc,dc->abd") otherwise: ONNX Runtime runs that
+// Einsum ~240 ms slower per ViT-B/32 call than the same product as MatMul (batch 1: 3.7 -> 15.5 img/s). The
+// reshapes are free on every engine. It can go when compute-onnx lowers batched Dense to MatMul/Gemm: then
+// BenchmarkImageTower on GOMLX_BACKEND=onnx is as fast without them.
+func Linear(scope *model.Scope, x *graph.Node) *graph.Node {
+	g := x.Graph()
+	w := Param(scope, g, "weight")
+	var b *graph.Node
+	if scope.GetVariable("bias") != nil {
+		b = Param(scope, g, "bias")
+	}
+	dims := x.Shape().Dimensions
+	if len(dims) <= 2 {
+		return nn.Dense(x, w, b, compute.DenseLayoutOutputsInput)
+	}
+	in := dims[len(dims)-1]
+	y := nn.Dense(graph.Reshape(x, -1, in), w, b, compute.DenseLayoutOutputsInput) // [rows, out]
+	outDims := append(append([]int{}, dims[:len(dims)-1]...), w.Shape().Dimensions[0])
+	return graph.Reshape(y, outDims...)
+}
+
+// LayerNorm is nn.LayerNorm over the last axis.
+func LayerNorm(scope *model.Scope, x *graph.Node, eps float64) *graph.Node {
+	g := x.Graph()
+	return nn.LayerNorm(x, []int{-1}, eps, Param(scope, g, "weight"), Param(scope, g, "bias"), nil)
+}
+
+// Encoder is CLIPEncoder (SiglipEncoder): cfg.Layers pre-LayerNorm transformer layers. x: [batch, seq, hidden].
+func Encoder(scope *model.Scope, x *graph.Node, cfg EncoderConfig) *graph.Node {
+	layers := scope.In("layers")
+	for i := 0; i < cfg.Layers; i++ {
+		x = encoderLayer(layers.In("%d", i), x, cfg)
+	}
+	return x
+}
+
+// encoderLayer is CLIPEncoderLayer.
+func encoderLayer(scope *model.Scope, x *graph.Node, cfg EncoderConfig) *graph.Node {
+	residual := x
+	x = LayerNorm(scope.In("layer_norm1"), x, cfg.Eps)
+	x = selfAttention(scope.In("self_attn"), x, cfg)
+	x = graph.Add(residual, x)
+
+	residual = x
+	x = LayerNorm(scope.In("layer_norm2"), x, cfg.Eps)
+	mlp := scope.In("mlp")
+	x = Linear(mlp.In("fc1"), x)
+	x = Activate(x, cfg.Activation)
+	x = Linear(mlp.In("fc2"), x)
+	return graph.Add(residual, x)
+}
+
+// selfAttention is CLIPAttention: multi-head scaled dot-product attention with separate q/k/v projections.
+// x: [batch, seq, hidden] -> [batch, seq, hidden].
+func selfAttention(scope *model.Scope, x *graph.Node, cfg EncoderConfig) *graph.Node {
+	dims := x.Shape().Dimensions
+	batch, seq := dims[0], dims[1]
+	headDim := cfg.Hidden / cfg.Heads
+	split := func(n *graph.Node) *graph.Node { return graph.Reshape(n, batch, seq, cfg.Heads, headDim) } // [batch, seq, heads, headDim]
+	q := split(Linear(scope.In("q_proj"), x))
+	k := split(Linear(scope.In("k_proj"), x))
+	v := split(Linear(scope.In("v_proj"), x))
+	out, _ := attention.Core(q, k, v, attention.LayoutBSHD, attention.CoreOptions{UseCausalMask: cfg.Causal})
+	out = graph.Reshape(out, batch, seq, cfg.Hidden)
+	return Linear(scope.In("out_proj"), out)
+}
