@@ -1,6 +1,7 @@
 // Package models opens the model named by a --model argument: a checkpoint folder, or a Hugging Face Hub id
-// downloaded into the Hugging Face cache (models/hub), loaded as CLIP (models/clip). The command line and the
-// notebook both open models through Open, so they resolve and report the same way.
+// downloaded into the Hugging Face cache (models/hub), loaded by its family (family.go: CLIP in models/clip,
+// SigLIP in models/siglip). The command line and the notebook both open models through Open, so they resolve
+// and report the same way.
 package models
 
 import (
@@ -9,8 +10,9 @@ import (
 	"strings"
 
 	"github.com/bellingcat/smart-image-sorter/imagefile"
-	"github.com/bellingcat/smart-image-sorter/models/clip"
+	"github.com/bellingcat/smart-image-sorter/models/engine"
 	"github.com/bellingcat/smart-image-sorter/models/hub"
+	"github.com/gomlx/compute"
 )
 
 // DefaultModel is the original tool's default checkpoint.
@@ -49,12 +51,12 @@ type Options struct {
 	Hub hub.Options
 	// Logf receives one-line notices: engine fallbacks, a cached model used because the Hub could not be asked.
 	Logf func(format string, args ...any)
-	// Clip is passed to clip.Load (Backend, Logf); its ID and Revision are filled in by Open.
-	Clip clip.Options
+	// Backend runs the model; nil picks the fastest engine that starts (models/engine).
+	Backend compute.Backend
 }
 
-// Open resolves spec (a folder or a Hub id) and loads it as a CLIP model.
-func Open(ctx context.Context, spec string, opts Options) (*clip.Model, error) {
+// Open resolves spec (a folder or a Hub id) and loads it with its family's code.
+func Open(ctx context.Context, spec string, opts Options) (Model, error) {
 	logf := opts.Logf
 	if logf == nil {
 		logf = func(string, ...any) {}
@@ -69,12 +71,17 @@ func Open(ctx context.Context, spec string, opts Options) (*clip.Model, error) {
 	if cp.Note != "" {
 		logf("%s", cp.Note)
 	}
-	co := opts.Clip
-	co.ID, co.Revision = cp.ID, cp.Revision
-	if co.Logf == nil {
-		co.Logf = logf
+	family, err := FamilyOf(cp.Dir)
+	if err != nil {
+		return nil, fmt.Errorf("loading %s: %w", spec, err)
 	}
-	m, err := clip.Load(cp.Dir, co)
+	backend := opts.Backend
+	if backend == nil {
+		if backend, err = engine.New(logf); err != nil {
+			return nil, err
+		}
+	}
+	m, err := family.load(cp.Dir, loadOptions{backend: backend, id: cp.ID, revision: cp.Revision, logf: logf})
 	if err != nil {
 		return nil, fmt.Errorf("loading %s: %w", spec, err)
 	}

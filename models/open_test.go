@@ -8,6 +8,7 @@ import (
 	"slices"
 	"testing"
 
+	"github.com/bellingcat/smart-image-sorter/models/clip"
 	"github.com/bellingcat/smart-image-sorter/models/hub"
 	"github.com/bellingcat/smart-image-sorter/models/hub/hubtest"
 )
@@ -24,8 +25,8 @@ func TestOpenFromFakeHub(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if m.ID != "test/clip-tiny" || m.Revision == "" {
-		t.Errorf("ID %q revision %q, want the Hub id and its commit", m.ID, m.Revision)
+	if c := m.(*clip.Model); c.ID != "test/clip-tiny" || c.Revision == "" {
+		t.Errorf("ID %q revision %q, want the Hub id and its commit", c.ID, c.Revision)
 	}
 	local, err := Open(context.Background(), fixture, Options{})
 	if err != nil {
@@ -59,8 +60,8 @@ func TestOpenFromFakeHub(t *testing.T) {
 		t.Errorf("unknown id: err = %v, want ErrNotFound", err)
 	}
 	abs, _ := filepath.Abs(fixture)
-	if local.ID != abs {
-		t.Errorf("folder model ID %q, want %q", local.ID, abs)
+	if id := local.(*clip.Model).ID; id != abs {
+		t.Errorf("folder model ID %q, want %q", id, abs)
 	}
 }
 

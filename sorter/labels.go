@@ -46,6 +46,20 @@ func CheckLabels(labels []string) error {
 	return err
 }
 
+// Prompts fills template's "{}" with each label: the texts the model's text tower reads, as the pipeline's
+// hypothesis_template.format(label).
+func Prompts(template string, labels []string) ([]string, error) {
+	if !strings.Contains(template, "{}") {
+		return nil, errorf(fmt.Sprintf("put {} where the label goes, e.g. %q", DefaultTemplate),
+			"the template %q has no {} for the label", template)
+	}
+	prompts := make([]string, len(labels))
+	for i, label := range labels {
+		prompts[i] = strings.ReplaceAll(template, "{}", label)
+	}
+	return prompts, nil
+}
+
 func makeLabels(texts []string, template string) ([]label, error) {
 	const example = `e.g. --labels "weapon, a meme, a picture of a person"`
 	if len(texts) == 0 || len(texts) == 1 && strings.TrimSpace(texts[0]) == "" {

@@ -152,9 +152,8 @@ func (o Options) normalized() (Options, []label, error) {
 	if o.Template == "" {
 		o.Template = DefaultTemplate
 	}
-	if !strings.Contains(o.Template, "{}") {
-		return o, nil, errorf(`put {} where the label goes, e.g. "This is a photo of {}."`,
-			"the template %q has no {} for the label", o.Template)
+	if _, err := Prompts(o.Template, nil); err != nil {
+		return o, nil, err
 	}
 	if math.IsNaN(o.Threshold) || o.Threshold < 0 || o.Threshold > 1 {
 		return o, nil, errorf("use a probability between 0 and 1, e.g. 0.5", "threshold %v is not between 0 and 1", o.Threshold)

@@ -9,7 +9,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/bellingcat/smart-image-sorter/models/clip"
+	"github.com/bellingcat/smart-image-sorter/sorter"
 )
 
 // benchOutput mirrors the keys of shared/bench/torch_clip.py --bench so the two can be read side by side.
@@ -81,7 +81,7 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	}
 	// The original tool's per-image work: image tower at batch 1 plus the text tower over 5 label prompts.
 	labels := []string{"weapon", "a meme", "screenshot of a newspaper article", "a picture of a person", "cat"}
-	prompts, _ := clip.Prompts(clip.DefaultTemplate, labels)
+	prompts, _ := sorter.Prompts(sorter.DefaultTemplate, labels)
 	one := randomImages(1)
 	rate, err := timeCalls(ctx, minTime, 1, func() error {
 		if _, err := m.EmbedImages(one); err != nil {

@@ -4,7 +4,6 @@ import (
 	"context"
 	"io"
 
-	"github.com/bellingcat/smart-image-sorter/models/clip"
 	"github.com/bellingcat/smart-image-sorter/sorter"
 )
 
@@ -26,7 +25,7 @@ func runClassify(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	modelSpec := fs.String("model", "", "checkpoint directory or Hugging Face Hub id")
 	revision := fs.String("revision", "", revisionHelp)
 	labelList := fs.String("labels", "", `comma-separated candidate labels, e.g. "weapon, a meme, a picture of a person"`)
-	template := fs.String("template", clip.DefaultTemplate, "prompt template; {} is replaced by each label")
+	template := fs.String("template", sorter.DefaultTemplate, "prompt template; {} is replaced by each label")
 	batchSize := fs.Int("batch_size", 8, "images per model call")
 	images, err := parseInterleaved(fs, args)
 	if err != nil {
@@ -36,9 +35,9 @@ func runClassify(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	if err != nil {
 		return &userError{msg: err.Error(), hint: `give at least two labels: --labels "a cat, a dog"`, usage: true}
 	}
-	prompts, err := clip.Prompts(*template, labels)
+	prompts, err := sorter.Prompts(*template, labels)
 	if err != nil {
-		return &userError{msg: err.Error(), usage: true}
+		return &userError{msg: err.Error(), hint: sorter.Hint(err), usage: true}
 	}
 	if len(images) == 0 {
 		return &userError{msg: "no images to classify", hint: "give one or more image paths after the flags", usage: true}

@@ -7,7 +7,7 @@ import (
 	"io"
 
 	"github.com/bellingcat/smart-image-sorter/imagefile"
-	"github.com/bellingcat/smart-image-sorter/models/clip"
+	"github.com/bellingcat/smart-image-sorter/models"
 )
 
 // embedOutput is what "sorter embed" prints; later tooling reads it, so its shape stays stable.
@@ -68,7 +68,7 @@ func runEmbed(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 
 // embedImageFiles preprocesses every image first (so a bad file is reported before any model work), then
 // embeds them in batches.
-func embedImageFiles(ctx context.Context, m *clip.Model, paths []string, batchSize int) ([][]float32, error) {
+func embedImageFiles(ctx context.Context, m models.Model, paths []string, batchSize int) ([][]float32, error) {
 	if batchSize < 1 {
 		return nil, &userError{msg: "--batch_size must be at least 1", usage: true}
 	}

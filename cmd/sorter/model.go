@@ -8,7 +8,6 @@ import (
 	"time"
 
 	"github.com/bellingcat/smart-image-sorter/models"
-	"github.com/bellingcat/smart-image-sorter/models/clip"
 	"github.com/bellingcat/smart-image-sorter/models/hub"
 	"github.com/bellingcat/smart-image-sorter/models/torchbin"
 )
@@ -19,7 +18,7 @@ const revisionHelp = "Hub revision of --model: a branch, tag, commit or pull req
 
 // openModel resolves the --model argument (a checkpoint folder or a Hub id at revision, "" for main, downloaded with
 // progress on stderr) and loads it.
-func openModel(ctx context.Context, spec, revision string, stderr io.Writer) (*clip.Model, error) {
+func openModel(ctx context.Context, spec, revision string, stderr io.Writer) (models.Model, error) {
 	if spec == "" {
 		return nil, &userError{msg: "no model given", hint: "pass --model with a Hub id such as " + models.DefaultModel + " or a checkpoint folder", usage: true}
 	}

@@ -8,6 +8,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"testing"
 
@@ -213,10 +214,15 @@ func TestGoldenEndToEnd(t *testing.T) {
 					t.Fatal(err)
 				}
 				checkClose(t, "image_embeds from files", imageEmbeds, g.imageEmbeds, embedTol)
-				probs, err := m.Classify(imageEmbeds, g.Labels, g.Template)
+				prompts := make([]string, len(g.Labels))
+				for i, label := range g.Labels {
+					prompts[i] = strings.ReplaceAll(g.Template, "{}", label)
+				}
+				textEmbeds, err := m.EmbedTexts(prompts)
 				if err != nil {
 					t.Fatal(err)
 				}
+				probs := m.Probabilities(imageEmbeds, textEmbeds)
 				checkClose(t, "probs from files", probs, g.probs, probTol)
 				for i, img := range g.Images {
 					if got := g.Labels[argmax(probs[i])]; got != img.Top1 {

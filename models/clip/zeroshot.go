@@ -1,29 +1,12 @@
 // zeroshot.go is the scoring half of Hugging Face's zero-shot-image-classification pipeline
 // (transformers/pipelines/zero_shot_image_classification.py), kept beside the model as open_clip keeps
-// zero_shot_classifier.py: labels become prompts through a template, and each image gets a softmax over
-// logit_scale * cosine similarity.
+// zero_shot_classifier.py: each image gets a softmax over logit_scale * cosine similarity with the prompts
+// (sorter fills the template with the labels).
 package clip
 
 import (
-	"fmt"
 	"math"
-	"strings"
 )
-
-// DefaultTemplate is the pipeline's hypothesis_template.
-const DefaultTemplate = "This is a photo of {}."
-
-// Prompts fills template's "{}" with each label.
-func Prompts(template string, labels []string) ([]string, error) {
-	if !strings.Contains(template, "{}") {
-		return nil, fmt.Errorf("prompt template %q has no {} to put the label in, e.g. %q", template, DefaultTemplate)
-	}
-	prompts := make([]string, len(labels))
-	for i, label := range labels {
-		prompts[i] = strings.ReplaceAll(template, "{}", label)
-	}
-	return prompts, nil
-}
 
 // Probabilities returns, for each image, softmax over texts of LogitScale * (image . text), the pipeline's
 // scores. Embeddings must be L2-normalised (as EmbedImages and EmbedTexts return them).
@@ -68,21 +51,4 @@ func softmax(rows [][]float32) [][]float32 {
 		}
 	}
 	return out
-}
-
-// Classify scores images (already embedded) against labels through template and returns the probabilities,
-// one row per image, columns in label order.
-func (m *Model) Classify(imageEmbeds [][]float32, labels []string, template string) ([][]float32, error) {
-	if len(labels) == 0 {
-		return nil, fmt.Errorf("no labels to score against")
-	}
-	prompts, err := Prompts(template, labels)
-	if err != nil {
-		return nil, err
-	}
-	textEmbeds, err := m.EmbedTexts(prompts)
-	if err != nil {
-		return nil, err
-	}
-	return m.Probabilities(imageEmbeds, textEmbeds), nil
 }

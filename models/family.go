@@ -1,0 +1,119 @@
+package models
+
+import (
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+
+	"github.com/gomlx/compute"
+
+	"github.com/bellingcat/smart-image-sorter/models/clip"
+)
+
+// Family is one model family: how its checkpoints are recognised (config.json's model_type, as transformers'
+// AutoModel picks a class), how they are loaded, and what its scores mean. families lists them; each family's
+// code lives in its own folder (models/clip, ...).
+type Family struct {
+	Name       string   // as people know it: "CLIP", "SigLIP"
+	ModelTypes []string // config.json model_type values it loads
+	Scores     Scores
+	load       func(dir string, o loadOptions) (Model, error)
+}
+
+// Scores says what a family's Probabilities are, so that a threshold means something to a person.
+type Scores struct {
+	// Sigmoid: each label is scored on its own (SigLIP), so scores do not sum to 1 and several labels may each
+	// pass a threshold. Otherwise a softmax shares 1 among the labels (CLIP).
+	Sigmoid bool
+	// Meaning is one sentence for help texts and reports.
+	Meaning string
+	// SuggestedThreshold is a sensible --threshold to start from, and ThresholdAdvice says why.
+	SuggestedThreshold float64
+	ThresholdAdvice    string
+}
+
+// loadOptions are what Open passes every family's loader.
+type loadOptions struct {
+	backend      compute.Backend
+	id, revision string
+	logf         func(format string, args ...any)
+}
+
+var softmaxScores = Scores{
+	Meaning:            "a probability shared among the labels: the scores of an image add up to 1",
+	SuggestedThreshold: 0.5,
+	ThresholdAdvice: "scores are shared among the labels, so with more labels the best one scores lower; 0.5 keeps " +
+		"images where one label clearly wins, 0.3 is gentler with many labels",
+}
+
+// families are the model families this tool loads, in the order messages list them.
+var families = []Family{
+	{
+		Name: "CLIP", ModelTypes: []string{"clip"}, Scores: softmaxScores,
+		load: func(dir string, o loadOptions) (Model, error) {
+			m, err := clip.Load(dir, clip.Options{Backend: o.backend, ID: o.id, Revision: o.revision, Logf: o.logf})
+			if err != nil {
+				return nil, err // not a nil *clip.Model in a non-nil Model
+			}
+			return m, nil
+		},
+	},
+}
+
+// unsupportedModelTypes are model types people will try, with what to do instead.
+var unsupportedModelTypes = map[string]string{
+	"siglip2": "this is a SigLIP2 \"naflex\" checkpoint (variable resolution), which this tool does not run; use a " +
+		"fixed-resolution SigLIP2 checkpoint such as google/siglip2-base-patch16-224",
+}
+
+// modelConfig is the part of config.json that picks the family.
+type modelConfig struct {
+	ModelType     string   `json:"model_type"`
+	Architectures []string `json:"architectures"`
+}
+
+// FamilyOf reads dir/config.json and returns the family that loads it, or an error that says what the
+// checkpoint is and which families are supported.
+func FamilyOf(dir string) (*Family, error) {
+	path := filepath.Join(dir, "config.json")
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("reading %s: %w", path, err)
+	}
+	var cfg modelConfig
+	if err := json.Unmarshal(data, &cfg); err != nil {
+		return nil, fmt.Errorf("%s is not valid JSON: %w", path, err)
+	}
+	for i := range families {
+		if slices.Contains(families[i].ModelTypes, cfg.ModelType) {
+			return &families[i], nil
+		}
+	}
+	if advice, ok := unsupportedModelTypes[cfg.ModelType]; ok {
+		return nil, fmt.Errorf("%s: model_type %q: %s", path, cfg.ModelType, advice)
+	}
+	what := fmt.Sprintf("model_type %q", cfg.ModelType)
+	if cfg.ModelType == "" {
+		what = "no model_type"
+	}
+	if len(cfg.Architectures) > 0 {
+		what += " (" + strings.Join(cfg.Architectures, ", ") + ")"
+	}
+	return nil, fmt.Errorf("%s: %s is not a model family this tool runs; it runs %s checkpoints (zero-shot image classification models)",
+		path, what, FamilyNames())
+}
+
+// FamilyNames lists the supported families for messages: "CLIP, SigLIP and SigLIP2".
+func FamilyNames() string {
+	names := make([]string, len(families))
+	for i, f := range families {
+		names[i] = f.Name
+	}
+	if len(names) == 1 {
+		return names[0]
+	}
+	return strings.Join(names[:len(names)-1], ", ") + " and " + names[len(names)-1]
+}

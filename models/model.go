@@ -1,0 +1,28 @@
+package models
+
+import "github.com/gomlx/compute"
+
+// Model is a loaded checkpoint of any family (family.go): what the sorter needs (the same methods as
+// sorter.Model, which is not embedded so that models does not depend on the job's package), plus what the
+// tools show. Methods are safe for concurrent use.
+type Model interface {
+	// CacheKey identifies the model and every setting that changes image embeddings (family, Hub id and
+	// commit or folder, preprocessing); it keys the embedding cache.
+	CacheKey() string
+	// PreprocessImage decodes one image file (imagefile) and preprocesses it into the pixel_values the
+	// image tower takes, CHW. maxPixels limits width*height, checked before decoding.
+	PreprocessImage(path string, maxPixels int64) ([]float32, error)
+	// EmbedImages returns one L2-normalised image embedding per preprocessed image, in order.
+	EmbedImages(pixels [][]float32) ([][]float32, error)
+	// EmbedTexts returns one L2-normalised text embedding per text (a filled-in prompt), in order.
+	EmbedTexts(texts []string) ([][]float32, error)
+	// Probabilities are the pipeline's scores, per image and text: CLIP's softmax over the texts (they sum
+	// to 1), SigLIP's sigmoid of each text on its own (they do not). Family.Scores says which.
+	Probabilities(imageEmbeds, textEmbeds [][]float32) [][]float32
+	// ImageSize is the side of the square pixel_values.
+	ImageSize() int
+	// Backend is the compute engine running the model.
+	Backend() compute.Backend
+	// Close releases the compiled graphs and the weights.
+	Close()
+}
