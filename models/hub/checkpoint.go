@@ -1,9 +1,10 @@
 package hub
 
-// Which files make a CLIP checkpoint in Hugging Face transformers format, checked in a folder
-// and picked from a Hub repo's file list. Names follow transformers' CLIPModel.from_pretrained
-// and CLIPProcessor (CONFIG_NAME, SAFE_WEIGHTS_NAME, SAFE_WEIGHTS_INDEX_NAME, WEIGHTS_NAME,
-// WEIGHTS_INDEX_NAME, the CLIP tokenizer's VOCAB_FILES_NAMES).
+// Which files make a checkpoint in Hugging Face transformers format, checked in a folder and
+// picked from a Hub repo's file list. The families read here are CLIP (CLIPModel, CLIPProcessor)
+// and SigLIP / SigLIP2 (SiglipModel, SiglipProcessor); names follow transformers' CONFIG_NAME,
+// IMAGE_PROCESSOR_NAME, SAFE_WEIGHTS_NAME, SAFE_WEIGHTS_INDEX_NAME, WEIGHTS_NAME,
+// WEIGHTS_INDEX_NAME and each tokenizer's VOCAB_FILES_NAMES.
 
 import (
 	"encoding/json"
@@ -12,6 +13,25 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+)
+
+// The file names of a checkpoint, spelled out here only.
+const (
+	configFile       = "config.json"
+	preprocessorFile = "preprocessor_config.json"
+
+	weightsFile      = "model.safetensors"
+	indexFile        = "model.safetensors.index.json"
+	pytorchFile      = "pytorch_model.bin"
+	pytorchIndexFile = "pytorch_model.bin.index.json"
+
+	vocabFile     = "vocab.json"     // CLIPTokenizer's byte-level BPE vocabulary
+	mergesFile    = "merges.txt"     // and its merges
+	spieceFile    = "spiece.model"   // SiglipTokenizer's SentencePiece unigram model (SigLIP v1)
+	tokenizerFile = "tokenizer.json" // a fast tokenizer: GemmaTokenizerFast for SigLIP2
+
+	tokenizerConfigFile = "tokenizer_config.json"
+	specialTokensFile   = "special_tokens_map.json"
 )
 
 // Weights is a way a checkpoint stores its weights.
@@ -26,24 +46,100 @@ type Weights struct {
 var weightFormats = []Weights{
 	{File: weightsFile},
 	{File: indexFile, Sharded: true},
-	{File: "pytorch_model.bin", PyTorch: true},
-	{File: "pytorch_model.bin.index.json", Sharded: true, PyTorch: true},
+	{File: pytorchFile, PyTorch: true},
+	{File: pytorchIndexFile, Sharded: true, PyTorch: true},
 }
 
-const (
-	weightsFile = "model.safetensors"
-	indexFile   = "model.safetensors.index.json"
-)
+// requiredFiles are read by the model and the image preprocessing, whatever the family. A
+// checkpoint also needs its weights (weightFormats) and one tokenizer (tokenizers).
+var requiredFiles = []string{configFile, preprocessorFile}
 
-// requiredFiles are read by the model, the image preprocessing and the BPE tokenizer.
-var requiredFiles = []string{"config.json", "preprocessor_config.json", "vocab.json", "merges.txt"}
+// tokenizerSet is the files one family's tokenizer is read from.
+type tokenizerSet struct {
+	files  []string
+	family string // for messages
+}
+
+// tokenizers are the tokenizer file sets a checkpoint may have, in order of preference. A
+// checkpoint needs one complete set; a download fetches the first set the repo has completely
+// and no other. The order matters because repos hold more than their loader reads:
+//   - CLIP repos (openai/*, laion/*, ...) hold tokenizer.json (2 MB, CLIPTokenizerFast's)
+//     next to vocab.json and merges.txt: CLIP's set comes first, so it is never fetched.
+//   - SigLIP v1 repos (google/siglip-*) hold a tokenizer.json too (2.4 MB, a unigram conversion
+//     of spiece.model; transformers' SiglipTokenizer has no fast version and reads
+//     spiece.model): spiece.model comes before tokenizer.json.
+//   - SigLIP2 repos (google/siglip2-*) hold tokenizer.json (GemmaTokenizerFast's) and its
+//     SentencePiece source tokenizer.model, which is in no set and never fetched.
+var tokenizers = []tokenizerSet{
+	{files: []string{vocabFile, mergesFile}, family: "CLIP"},
+	{files: []string{spieceFile}, family: "SigLIP"},
+	{files: []string{tokenizerFile}, family: "SigLIP2"},
+}
+
+// MissingTokenizer stands in Error.Missing for a tokenizer none of whose files are there: the
+// checkpoint needs one of the sets vocab.json and merges.txt (CLIP), spiece.model (SigLIP) or
+// tokenizer.json (SigLIP2). (A set that is partly there is reported by its missing files.)
+const MissingTokenizer = "a tokenizer"
+
+// pickTokenizer returns the files of the first tokenizer set that has all its files (has tells
+// whether a file is there), else the files to report missing: those lacking from the first set
+// that is partly there (a lost merges.txt), or MissingTokenizer when no set has any file.
+func pickTokenizer(has func(name string) bool) (files, missing []string) {
+	var partial []string
+	for _, t := range tokenizers {
+		var absent []string
+		for _, f := range t.files {
+			if !has(f) {
+				absent = append(absent, f)
+			}
+		}
+		if len(absent) == 0 {
+			return t.files, nil
+		}
+		if partial == nil && len(absent) < len(t.files) {
+			partial = absent
+		}
+	}
+	if partial != nil {
+		return nil, partial
+	}
+	return nil, []string{MissingTokenizer}
+}
+
+// tokenizerChoices lists the tokenizer sets for messages: "vocab.json and merges.txt (CLIP),
+// spiece.model (SigLIP) or tokenizer.json (SigLIP2)".
+func tokenizerChoices() string {
+	var alts []string
+	for _, t := range tokenizers {
+		alts = append(alts, fmt.Sprintf("%s (%s)", joinList(t.files), t.family))
+	}
+	return joinWords(alts, "or")
+}
+
+// missingText writes missing files for a message, "a, b and c". MissingTokenizer goes last,
+// followed by the sets that would do: "preprocessor_config.json and a tokenizer: vocab.json and
+// merges.txt (CLIP), spiece.model (SigLIP) or tokenizer.json (SigLIP2)".
+func missingText(missing []string) string {
+	if !slices.Contains(missing, MissingTokenizer) {
+		return joinList(missing)
+	}
+	files := slices.DeleteFunc(slices.Clone(missing), func(f string) bool { return f == MissingTokenizer })
+	return joinList(append(files, MissingTokenizer)) + ": " + tokenizerChoices()
+}
 
 // optionalFiles are downloaded when the repo has them: the tokenizer reads its settings
 // (lower-casing, special tokens) from them when present.
-var optionalFiles = []string{"tokenizer_config.json", "special_tokens_map.json"}
+var optionalFiles = []string{tokenizerConfigFile, specialTokensFile}
 
-// configFiles are every file of a checkpoint but its weights.
-var configFiles = append(append([]string{}, requiredFiles...), optionalFiles...)
+// configFiles are every file of a checkpoint but its weights: the required files, every
+// family's tokenizer files and the optional files.
+var configFiles = func() []string {
+	files := slices.Clone(requiredFiles)
+	for _, t := range tokenizers {
+		files = append(files, t.files...)
+	}
+	return append(files, optionalFiles...)
+}()
 
 // unreadableWeights are weight files of other frameworks; finding only these explains why a
 // checkpoint cannot be used.
@@ -89,11 +185,14 @@ func isFile(path string) bool {
 // and the missing files (nil when complete), or an error if the only weights are in a format this
 // tool does not read or an index is unreadable. model names the checkpoint in messages.
 func checkDir(dir, model string) (w Weights, missing []string, err error) {
+	has := func(name string) bool { return isFile(filepath.Join(dir, name)) }
 	for _, f := range requiredFiles {
-		if !isFile(filepath.Join(dir, f)) {
+		if !has(f) {
 			missing = append(missing, f)
 		}
 	}
+	_, absent := pickTokenizer(has)
+	missing = append(missing, absent...)
 	for _, w := range weightFormats {
 		if !isFile(filepath.Join(dir, w.File)) {
 			continue
@@ -131,8 +230,8 @@ func noWeightsError(model, dir string, others []string) *Error {
 		Model: model,
 		Dir:   dir,
 		What:  fmt.Sprintf("%s has its weights only as %s, which this tool does not read", model, joinList(others)),
-		Hint: "pick a checkpoint in Hugging Face transformers format with model.safetensors or pytorch_model.bin " +
-			"(most CLIP checkpoints on the Hub have one), e.g. " + exampleID,
+		Hint: "pick a checkpoint in Hugging Face transformers format with " + weightsFile + " or " + pytorchFile +
+			" (most checkpoints on the Hub have one), e.g. " + exampleID,
 	}
 }
 
@@ -143,9 +242,9 @@ func missingInFolder(dir string, missing []string) *Error {
 		Model:   dir,
 		Dir:     dir,
 		Missing: missing,
-		What:    fmt.Sprintf("folder %s is missing %s", dir, joinList(missing)),
-		Hint: "a CLIP checkpoint folder holds config.json, preprocessor_config.json, vocab.json, merges.txt " +
-			"and model.safetensors (or pytorch_model.bin, or a sharded index and its shards)",
+		What:    fmt.Sprintf("folder %s is missing %s", dir, missingText(missing)),
+		Hint: fmt.Sprintf("a checkpoint folder holds %s, %s, a tokenizer and %s (or %s, or a sharded index and its shards)",
+			configFile, preprocessorFile, weightsFile, pytorchFile),
 	}
 }
 
@@ -162,22 +261,26 @@ func planFiles(id string, siblings []sibling) (*filePlan, error) {
 	for _, s := range siblings {
 		p.present[s.Name] = s
 	}
+	has := func(name string) bool { _, ok := p.present[name]; return ok }
 	var missing []string
 	for _, f := range requiredFiles {
-		if _, ok := p.present[f]; ok {
+		if has(f) {
 			p.files = append(p.files, f)
 		} else {
 			missing = append(missing, f)
 		}
 	}
+	tok, absent := pickTokenizer(has)
+	p.files = append(p.files, tok...)
+	missing = append(missing, absent...)
 	for _, f := range optionalFiles {
-		if _, ok := p.present[f]; ok {
+		if has(f) {
 			p.files = append(p.files, f)
 		}
 	}
 	found := false
 	for _, w := range weightFormats {
-		if _, ok := p.present[w.File]; ok {
+		if has(w.File) {
 			p.weights, found = w, true
 			p.files = append(p.files, w.File)
 			break
@@ -186,7 +289,7 @@ func planFiles(id string, siblings []sibling) (*filePlan, error) {
 	if !found {
 		var others []string
 		for _, f := range unreadableWeights {
-			if _, ok := p.present[f]; ok {
+			if has(f) {
 				others = append(others, f)
 			}
 		}
@@ -200,8 +303,8 @@ func planFiles(id string, siblings []sibling) (*filePlan, error) {
 			Kind:    ErrMissingFiles,
 			Model:   id,
 			Missing: missing,
-			What:    fmt.Sprintf("model %s on the Hugging Face Hub has no %s", id, joinList(missing)),
-			Hint:    "it is probably not a CLIP checkpoint in Hugging Face transformers format; try e.g. " + exampleID,
+			What:    fmt.Sprintf("model %s on the Hugging Face Hub lacks %s", id, missingText(missing)),
+			Hint:    "it is probably not a CLIP or SigLIP checkpoint in Hugging Face transformers format; try e.g. " + exampleID,
 		}
 	}
 	return p, nil

@@ -1,6 +1,7 @@
 package hub
 
 import (
+	"bytes"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -322,21 +323,41 @@ func TestConversionPullRequestGated(t *testing.T) {
 	}
 }
 
-// layoutContent serves the tiny fixture as each real layout's files.
-var layoutContent = hubtest.FixtureContent(fixtureDir, binFixtureDir)
+// fixturesDir is the repository's testdata/fixtures, whose tiny checkpoints stand in for the
+// files of real layouts (hubtest.Layout.Content).
+const fixturesDir = "../../testdata/fixtures"
 
-// TestRealLayouts resolves every curated model laid out as the Hub has it.
+// Files each family's download must produce (a snapshot's exact listing).
+var (
+	siglipFiles = []string{"config.json", "model.safetensors", "preprocessor_config.json", "special_tokens_map.json",
+		"spiece.model", "tokenizer_config.json"}
+	siglip2Files = []string{"config.json", "model.safetensors", "preprocessor_config.json", "special_tokens_map.json",
+		"tokenizer.json", "tokenizer_config.json"}
+	clipPyTorchFiles = []string{"config.json", "merges.txt", "preprocessor_config.json", "pytorch_model.bin",
+		"special_tokens_map.json", "tokenizer_config.json", "vocab.json"}
+)
+
+// TestRealLayouts resolves every curated model laid out as the Hub has it, with its family's tiny
+// fixture as contents: exactly its files are downloaded (one tokenizer: CLIP's vocab.json and
+// merges.txt though the repos also hold tokenizer.json; SigLIP's spiece.model though its repos also
+// hold tokenizer.json; SigLIP2's tokenizer.json, not tokenizer.model), then it resolves offline
+// from the cache without a request.
 func TestRealLayouts(t *testing.T) {
 	want := map[string]struct {
 		ref     string
 		pytorch bool
+		files   []string
 	}{
-		"openai/clip-vit-base-patch32":          {ref: "refs/pr/66"}, // the newest fitting conversion, as transformers picks
-		"openai/clip-vit-base-patch16":          {},
-		"openai/clip-vit-large-patch14":         {},
-		"openai/clip-vit-large-patch14-336":     {pytorch: true},
-		"laion/CLIP-ViT-B-32-laion2B-s34B-b79K": {},
-		"geolocal/StreetCLIP":                   {},
+		"openai/clip-vit-base-patch32":          {ref: "refs/pr/66", files: wantFiles}, // the newest fitting conversion, as transformers picks
+		"openai/clip-vit-base-patch16":          {files: wantFiles},
+		"openai/clip-vit-large-patch14":         {files: wantFiles},
+		"openai/clip-vit-large-patch14-336":     {pytorch: true, files: clipPyTorchFiles},
+		"laion/CLIP-ViT-B-32-laion2B-s34B-b79K": {files: wantFiles},
+		"geolocal/StreetCLIP":                   {files: wantFiles},
+		"google/siglip-base-patch16-224":        {files: siglipFiles},
+		"google/siglip-so400m-patch14-384":      {files: siglipFiles},
+		"google/siglip2-base-patch16-224":       {files: siglip2Files},
+		"google/siglip2-so400m-patch14-384":     {files: siglip2Files},
 	}
 	for _, l := range hubtest.Layouts {
 		t.Run(l.ID, func(t *testing.T) {
@@ -346,23 +367,50 @@ func TestRealLayouts(t *testing.T) {
 				t.Fatalf("no expectation for layout %s", l.ID)
 			}
 			srv := hubtest.NewServer(t, nil)
-			srv.AddLayout(l, layoutContent)
-			cp := resolve(t, l.ID, Options{CacheDir: t.TempDir(), Endpoint: srv.URL()})
+			content := l.Content(fixturesDir)
+			srv.AddLayout(l, content)
+			cache := t.TempDir()
+			cp := resolve(t, l.ID, Options{CacheDir: cache, Endpoint: srv.URL()})
 			if cp.Ref != w.ref || cp.Weights.PyTorch != w.pytorch {
 				t.Errorf("Checkpoint %+v; want Ref %q, PyTorch %v", cp, w.ref, w.pytorch)
 			}
 			if w.ref == "" && cp.Revision != l.MainCommit {
 				t.Errorf("Revision %s, want main's %s", cp.Revision, l.MainCommit)
 			}
-			for _, r := range srv.Requests() {
-				for _, never := range []string{"tf_model.h5", "flax_model.msgpack", "open_clip", "tokenizer.json", ".jpg", ".jpeg", "README.md"} {
-					if r.Method == "GET" && strings.Contains(r.Path, never) {
-						t.Errorf("downloaded %s", r.Path)
-					}
+			if got := dirNames(t, cp.Dir); !slices.Equal(got, w.files) {
+				t.Errorf("snapshot holds %v, want %v", got, w.files)
+			}
+			for _, f := range w.files {
+				if got, err := os.ReadFile(filepath.Join(cp.Dir, f)); err != nil || !bytes.Equal(got, content(f)) {
+					t.Errorf("%s differs from what the Hub serves (%v)", f, err)
 				}
+			}
+			for _, r := range srv.Requests() {
+				if file, ok := resolvedFile(r); ok && !slices.Contains(w.files, file) {
+					t.Errorf("requested %s %s: not a file of the checkpoint", r.Method, r.Path)
+				}
+			}
+
+			srv.Reset()
+			off := resolve(t, l.ID, Options{CacheDir: cache, Endpoint: srv.URL(), Offline: true})
+			if off.Dir != cp.Dir || off.Revision != cp.Revision || off.Ref != cp.Ref || off.Weights != cp.Weights {
+				t.Errorf("offline: %+v, want %+v", off, cp)
+			}
+			if n := srv.Total(); n != 0 {
+				t.Errorf("offline: %d requests: %v", n, srv.Counts())
 			}
 		})
 	}
+}
+
+// resolvedFile is the file a request for a resolve URL asks for.
+func resolvedFile(r hubtest.Request) (string, bool) {
+	_, rest, ok := strings.Cut(r.Path, "/resolve/")
+	if !ok {
+		return "", false
+	}
+	_, file, ok := strings.Cut(rest, "/")
+	return file, ok
 }
 
 // TestConversionAlreadyCachedIsPreferred: a cache holding refs/pr/15's weights (as candle's CLIP

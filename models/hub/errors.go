@@ -18,7 +18,8 @@ var (
 	ErrNoNetwork = errors.New("hub unreachable")
 	// ErrOffline: offline mode is on and the model is not (completely) in the cache.
 	ErrOffline = errors.New("not in cache while offline")
-	// ErrMissingFiles: a folder or a Hub repo lacks files a CLIP checkpoint needs.
+	// ErrMissingFiles: a folder or a Hub repo lacks files a checkpoint needs (config, image
+	// preprocessing, a tokenizer of one of the families read, weights).
 	ErrMissingFiles = errors.New("checkpoint files missing")
 	// ErrNoWeights: the checkpoint has weights only in formats this tool does not read
 	// (TensorFlow, Flax, ONNX, open_clip's own).
@@ -36,7 +37,7 @@ type Error struct {
 	Model   string   // the model as given (Hub id or folder)
 	Dir     string   // the folder or cache directory involved, if any
 	File    string   // the file involved, if any
-	Missing []string // files missing, for ErrMissingFiles and ErrOffline
+	Missing []string // files missing, for ErrMissingFiles and ErrOffline (MissingTokenizer: no tokenizer at all)
 	What    string   // what happened
 	Hint    string   // what to do about it
 	Err     error    // underlying cause, if any
@@ -48,6 +49,10 @@ func (e *Error) Error() string {
 	}
 	return e.What + "; " + e.Hint
 }
+
+// Advice returns e.Hint. The field cannot be a method of the same name, so a front end that shows what happened
+// and what to do on separate lines (sorter.Hint finds any error's Advice) reads it through this method.
+func (e *Error) Advice() string { return e.Hint }
 
 // Unwrap lets errors.Is match both the Kind and the cause (e.g. context.Canceled).
 func (e *Error) Unwrap() []error {
@@ -88,12 +93,15 @@ func networkError(model, endpoint string, err error) *Error {
 }
 
 // joinList writes "a, b and c".
-func joinList(items []string) string {
+func joinList(items []string) string { return joinWords(items, "and") }
+
+// joinWords writes "a, b <conj> c".
+func joinWords(items []string, conj string) string {
 	switch len(items) {
 	case 0:
 		return ""
 	case 1:
 		return items[0]
 	}
-	return strings.Join(items[:len(items)-1], ", ") + " and " + items[len(items)-1]
+	return strings.Join(items[:len(items)-1], ", ") + " " + conj + " " + items[len(items)-1]
 }

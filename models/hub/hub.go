@@ -1,11 +1,13 @@
-// Package hub turns the --model argument into a CLIP checkpoint on local disk: a folder used as
-// it is, or a Hugging Face Hub id whose files are downloaded into the Hugging Face cache.
+// Package hub turns the --model argument into a checkpoint on local disk (CLIP, SigLIP or
+// SigLIP2 in Hugging Face transformers format): a folder used as it is, or a Hugging Face Hub id
+// whose files are downloaded into the Hugging Face cache.
 //
 // It follows huggingface_hub's snapshot_download / hf_hub_download (Python) in what it asks the
 // Hub, in the cache layout it reads and writes, and in the environment variables it honours
 // (HF_HOME, HF_HUB_CACHE, HF_ENDPOINT, HF_TOKEN, HF_HUB_OFFLINE), so models already downloaded
-// by Python tools are reused, and the other way round. Only the files a CLIP checkpoint needs are
-// downloaded (see checkpoint.go), never PyTorch, TensorFlow, Flax or ONNX weights.
+// by Python tools are reused, and the other way round. Only the files a checkpoint needs are
+// downloaded (see checkpoint.go: one tokenizer, never PyTorch weights when there are safetensors,
+// never TensorFlow, Flax or ONNX weights).
 package hub
 
 import (
@@ -21,9 +23,12 @@ import (
 // Checkpoint is a model checkpoint on local disk, ready to load.
 type Checkpoint struct {
 	// Dir holds config.json, model.safetensors (or model.safetensors.index.json and its
-	// shards), preprocessor_config.json, vocab.json, merges.txt, and tokenizer_config.json and
-	// special_tokens_map.json when the model has them. For Hub models it is a snapshot folder
-	// of the cache, whose files are symlinks into the cache's blobs/.
+	// shards, or pytorch_model.bin; see Weights), preprocessor_config.json, the tokenizer's files
+	// (vocab.json and merges.txt for CLIP, spiece.model for SigLIP, tokenizer.json for SigLIP2),
+	// and tokenizer_config.json and special_tokens_map.json when the model has them. A Hub
+	// download fetches one tokenizer's files only; a folder or a cache filled by Python may hold
+	// more. For Hub models it is a snapshot folder of the cache, whose files are symlinks into the
+	// cache's blobs/.
 	Dir string
 	// ID is the Hub id ("openai/clip-vit-base-patch32"), or the cleaned absolute path of a folder.
 	ID string
@@ -75,9 +80,9 @@ type Options struct {
 //
 // An existing folder is used as it is, after checking that it holds the files a checkpoint
 // needs. Something that looks like a path ("./x", "/x", "~/x", "a/b/c", "C:\x") but does not
-// exist is an error. Anything else is a Hub id, "owner/name" or "name": its CLIP files are
-// downloaded into the cache, or found there. Errors are *Error values whose Kind tells the
-// cases apart (errors.Is(err, ErrNotFound), ...); a cancelled ctx gives ctx's error.
+// exist is an error. Anything else is a Hub id, "owner/name" or "name": the files of its
+// checkpoint are downloaded into the cache, or found there. Errors are *Error values whose Kind
+// tells the cases apart (errors.Is(err, ErrNotFound), ...); a cancelled ctx gives ctx's error.
 func Resolve(ctx context.Context, model string, opts Options) (*Checkpoint, error) {
 	if strings.TrimSpace(model) == "" {
 		return nil, &Error{Kind: ErrNotFound,
@@ -293,7 +298,7 @@ func (c *client) download(ctx context.Context, rc repoCache, info *modelInfo, pl
 	}
 	if len(missing) > 0 { // only if the cache changed under us
 		return "", &Error{Kind: ErrMissingFiles, Model: id, Dir: snap, Missing: missing,
-			What: fmt.Sprintf("the cached copy of %s at %s lacks %s after downloading", id, snap, joinList(missing)),
+			What: fmt.Sprintf("after downloading, the cached copy of %s at %s lacks %s", id, snap, missingText(missing)),
 			Hint: "run again"}
 	}
 	return snap, nil
@@ -360,7 +365,7 @@ func fromCache(rc repoCache, id string, s settings) (*Checkpoint, error) {
 	}
 	if len(missing) > 0 {
 		return nil, &Error{Kind: ErrOffline, Model: id, Dir: snap, Missing: missing,
-			What: fmt.Sprintf("%s is only partly in the cache at %s (missing %s)", what, s.cacheDir, joinList(missing)),
+			What: fmt.Sprintf("%s is only partly in the cache at %s: it lacks %s", what, s.cacheDir, missingText(missing)),
 			Hint: hint}
 	}
 	return &Checkpoint{Dir: snap, ID: id, Revision: commit, Weights: w, Note: pytorchNote(id, w, "")}, nil

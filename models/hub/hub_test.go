@@ -546,13 +546,16 @@ func TestLocalFolder(t *testing.T) {
 		dir := t.TempDir()
 		mustWrite(t, filepath.Join(dir, "config.json"), readFixture(t, "config.json"))
 		e := resolveErr(t, dir, Options{}, ErrMissingFiles)
-		want := []string{"preprocessor_config.json", "vocab.json", "merges.txt", "model.safetensors"}
+		want := []string{"preprocessor_config.json", MissingTokenizer, "model.safetensors"}
 		if !slices.Equal(e.Missing, want) {
 			t.Errorf("Missing = %v, want %v", e.Missing, want)
 		}
-		wantMsg := "folder " + dir + " is missing preprocessor_config.json, vocab.json, merges.txt and model.safetensors; a CLIP checkpoint folder holds"
-		if !strings.HasPrefix(e.Error(), wantMsg) {
-			t.Errorf("error %q\nwant prefix %q", e, wantMsg)
+		wantMsg := "folder " + dir + " is missing preprocessor_config.json, model.safetensors and a tokenizer: " +
+			"vocab.json and merges.txt (CLIP), spiece.model (SigLIP) or tokenizer.json (SigLIP2); " +
+			"a checkpoint folder holds config.json, preprocessor_config.json, a tokenizer and model.safetensors " +
+			"(or pytorch_model.bin, or a sharded index and its shards)"
+		if e.Error() != wantMsg {
+			t.Errorf("error %q\nwant  %q", e, wantMsg)
 		}
 	})
 	t.Run("missing shard", func(t *testing.T) {
@@ -732,8 +735,9 @@ func TestNotACLIPCheckpoint(t *testing.T) {
 	mustWrite(t, filepath.Join(dir, "model.safetensors"), []byte("x"))
 	srv := hubtest.NewServer(t, map[string]string{"someone/bert": dir})
 	e := resolveErr(t, "someone/bert", Options{CacheDir: t.TempDir(), Endpoint: srv.URL()}, ErrMissingFiles)
-	if !slices.Equal(e.Missing, []string{"preprocessor_config.json", "vocab.json", "merges.txt"}) ||
-		!strings.Contains(e.Error(), "not a CLIP checkpoint") {
+	if !slices.Equal(e.Missing, []string{"preprocessor_config.json", MissingTokenizer}) ||
+		!strings.Contains(e.Error(), "lacks preprocessor_config.json and a tokenizer: vocab.json and merges.txt (CLIP), spiece.model (SigLIP) or tokenizer.json (SigLIP2); ") ||
+		!strings.Contains(e.Error(), "not a CLIP or SigLIP checkpoint") {
 		t.Errorf("error %q, Missing %v", e, e.Missing)
 	}
 }
