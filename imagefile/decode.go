@@ -148,6 +148,21 @@ func (e *Error) Error() string {
 
 func (e *Error) Unwrap() error { return e.Err }
 
+// Advice says what to do about the file, by kind of problem; the command line prints it as its hint.
+func (e *Error) Advice() string {
+	switch e.Kind {
+	case ErrUnreadable:
+		return "check the path, and that you may read the file"
+	case ErrUnknownFormat:
+		return "convert it to JPEG or PNG, or leave it out"
+	case ErrCorrupt:
+		return "the file is damaged or cut short: open it in an image viewer, or download it again"
+	case ErrTooLarge:
+		return "shrink the image, or leave it out"
+	}
+	return ""
+}
+
 // ErrorKind names the kind of problem ("corrupt", "too large", ...) for reports that group errors.
 func (e *Error) ImageErrorKind() string { return e.Kind.String() }
 

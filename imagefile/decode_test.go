@@ -869,3 +869,26 @@ func TestImageErrorKindNames(t *testing.T) {
 		}
 	}
 }
+
+// Every kind of failure says what to do about the file: the command line prints it as the hint line.
+func TestErrorAdvice(t *testing.T) {
+	for _, tc := range []struct {
+		kind ErrorKind
+		want string
+	}{
+		{ErrUnreadable, "check the path"},
+		{ErrUnknownFormat, "convert it to JPEG or PNG"},
+		{ErrCorrupt, "damaged or cut short"},
+		{ErrTooLarge, "shrink the image"},
+	} {
+		if got := (&Error{Kind: tc.kind}).Advice(); !strings.Contains(got, tc.want) {
+			t.Errorf("%v: Advice() = %q, want it to contain %q", tc.kind, got, tc.want)
+		}
+	}
+	// As Load returns them.
+	_, err := Load(filepath.Join(t.TempDir(), "gone.jpg"), Options{})
+	var ie *Error
+	if !errors.As(err, &ie) || !strings.HasPrefix(ie.Advice(), "check the path") {
+		t.Errorf("Load(missing file) = %v, want an *Error advising to check the path", err)
+	}
+}

@@ -21,6 +21,7 @@ type Family struct {
 	ModelTypes []string // config.json model_type values it loads
 	Scores     Scores
 	load       func(dir string, o loadOptions) (Model, error)
+	owns       func(Model) bool // whether a loaded model is of this family
 }
 
 // Scores says what a family's Probabilities are, so that a threshold means something to a person.
@@ -60,7 +61,28 @@ var families = []Family{
 			}
 			return m, nil
 		},
+		owns: func(m Model) bool { _, ok := m.(*clip.Model); return ok },
 	},
+}
+
+// FamilyOfModel returns the family of a model Open loaded (nil for models from elsewhere, such as tests' fakes).
+func FamilyOfModel(m Model) *Family {
+	for i := range families {
+		if families[i].owns(m) {
+			return &families[i]
+		}
+	}
+	return nil
+}
+
+// ThresholdHelp says what a threshold means with each family's scores, for help texts.
+func ThresholdHelp() string {
+	var b strings.Builder
+	b.WriteString("0 to 1: images whose best label scores below it go to the folder \"unsorted\" (default none)")
+	for _, f := range families {
+		fmt.Fprintf(&b, "; %s: %s, try %g", f.Name, f.Scores.Meaning, f.Scores.SuggestedThreshold)
+	}
+	return b.String()
 }
 
 // unsupportedModelTypes are model types people will try, with what to do instead.

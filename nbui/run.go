@@ -110,9 +110,12 @@ func Sort(ctx context.Context, s Settings, out Output) (*sorter.Summary, error) 
 }
 
 func sortWith(ctx context.Context, s Settings, out Output, gallery GalleryOptions) (*sorter.Summary, error) {
-	o, err := s.SorterOptions()
+	o, note, err := s.SorterOptions()
 	if err != nil {
 		return nil, err
+	}
+	if note != "" {
+		out.Display(noteHTML(note), noteText(note))
 	}
 	bar := NewProgressBar(out)
 	spec := strings.TrimSpace(s.Model)
@@ -194,8 +197,8 @@ func Resort(ctx context.Context, labels string) error {
 // not exist), so nothing of the earlier sort is touched. After a move the images are in last's destination,
 // so that becomes the source.
 func ResortSettings(last Settings, labels string) (Settings, error) {
-	if _, err := sorter.ParseLabels(labels); err != nil {
-		return last, err
+	if _, _, err := sorter.ParseLabels(labels); err != nil {
+		return last, err // (a trailing comma is no error: Sort shows the note about it)
 	}
 	s := last
 	s.Labels = labels

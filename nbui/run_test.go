@@ -47,13 +47,18 @@ func TestSortThenResort(t *testing.T) {
 		t.Errorf("the text version lacks the summary:\n%s", rec.text())
 	}
 
-	// The re-sort cell: new labels, the cache is reused, the first sort is left alone.
+	if strings.Contains(html, `class="sis sis-note"`) {
+		t.Errorf("a note, though the labels had no empty item:\n%s", rec.text())
+	}
+
+	// The re-sort cell: new labels (typed with a trailing comma, which is left out with a note), the cache is
+	// reused, the first sort is left alone.
 	rec2 := &recorder{}
 	last, err := LoadLastRun(lastRunPath())
 	if err != nil || last.Destination != dest || last.Source != src {
 		t.Fatalf("last run %+v, %v; want the first sort's settings", last, err)
 	}
-	next, err := ResortSettings(last, "a photo, a drawing")
+	next, err := ResortSettings(last, "a photo, a drawing,")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -72,6 +77,10 @@ func TestSortThenResort(t *testing.T) {
 	}
 	if !strings.Contains(rec2.html(), "Embedding cache: 10 reused, 0 computed") {
 		t.Errorf("the re-sort's summary does not show the cache reuse:\n%s", rec2.text())
+	}
+	if len(sum2.Labels) != 2 || !strings.Contains(rec2.html(), `<div class="sis sis-note">`) ||
+		!strings.Contains(rec2.text(), "Note: ignored an empty label (a trailing or doubled comma)") {
+		t.Errorf("re-sort with a trailing comma: %d labels, want 2 and a note:\n%s", len(sum2.Labels), rec2.text())
 	}
 }
 
@@ -141,6 +150,8 @@ func TestSortShowsErrors(t *testing.T) {
 		want string
 	}{
 		{"one label", func(s *Settings) { s.Labels = "a cat" }, "only one label given"},
+		{"same label twice", func(s *Settings) { s.Labels = "a cat, a dog, a cat" }, "What to do: keep only one of them"},
+		{"label named unsorted", func(s *Settings) { s.Labels = "a cat, unsorted" }, "What to do: rename the label"},
 		{"no source", func(s *Settings) { s.Source = filepath.Join(src, "nope") }, "does not exist"},
 		{"no model", func(s *Settings) { s.Model = filepath.Join(src, "no-model") }, "What to do"},
 	} {

@@ -112,47 +112,48 @@ func isRepo(dir string) bool {
 // Check reports the first setting that cannot work, as a *sorter.Error whose Hint says what to change. It
 // looks at the disk (the source must be a folder) but changes nothing.
 func (s Settings) Check() error {
-	_, err := s.SorterOptions()
+	_, _, err := s.SorterOptions()
 	return err
 }
 
 // SorterOptions turns the settings into the sort job's options (sorter.DefaultOptions otherwise), after the
-// checks Check describes.
-func (s Settings) SorterOptions() (sorter.Options, error) {
-	o := sorter.DefaultOptions()
+// checks Check describes. note is what sorter.ParseLabels says about the labels as typed (empty items from a
+// trailing or doubled comma, left out), "" if nothing, for the caller to show.
+func (s Settings) SorterOptions() (o sorter.Options, note string, err error) {
+	o = sorter.DefaultOptions()
 	o.BatchSize = notebookBatchSize
 	o.Source = expandHome(s.Source)
 	if o.Source == "" {
-		return o, &sorter.Error{Msg: "no source folder given", Hint: "type the folder that holds the images into Source"}
+		return o, "", &sorter.Error{Msg: "no source folder given", Hint: "type the folder that holds the images into Source"}
 	}
 	info, err := os.Stat(o.Source)
 	switch {
 	case errors.Is(err, fs.ErrNotExist):
-		return o, &sorter.Error{Msg: "the source folder " + s.Source + " does not exist", Hint: "check the spelling, or give the full path of the folder"}
+		return o, "", &sorter.Error{Msg: "the source folder " + s.Source + " does not exist", Hint: "check the spelling, or give the full path of the folder"}
 	case err != nil:
-		return o, &sorter.Error{Msg: "cannot open the source folder " + s.Source, Hint: "check your permissions", Err: err}
+		return o, "", &sorter.Error{Msg: "cannot open the source folder " + s.Source, Hint: "check your permissions", Err: err}
 	case !info.IsDir():
-		return o, &sorter.Error{Msg: "the source " + s.Source + " is a file, not a folder", Hint: "give the folder that holds the images"}
+		return o, "", &sorter.Error{Msg: "the source " + s.Source + " is a file, not a folder", Hint: "give the folder that holds the images"}
 	}
 	o.Destination = expandHome(s.Destination)
 	if o.Destination == "" {
-		return o, &sorter.Error{Msg: "no destination folder given", Hint: "type a folder name into Destination, e.g. " + DefaultDestination}
+		return o, "", &sorter.Error{Msg: "no destination folder given", Hint: "type a folder name into Destination, e.g. " + DefaultDestination}
 	}
 	if strings.TrimSpace(s.Model) == "" {
-		return o, &sorter.Error{Msg: "no model given", Hint: "choose a model in the list, e.g. " + models.DefaultModel}
+		return o, "", &sorter.Error{Msg: "no model given", Hint: "choose a model in the list, e.g. " + models.DefaultModel}
 	}
-	if o.Labels, err = sorter.ParseLabels(s.Labels); err != nil {
-		return o, err
+	if o.Labels, note, err = sorter.ParseLabels(s.Labels); err != nil {
+		return o, "", err
 	}
 	if o.Operation, err = sorter.ParseOperation(s.Operation); err != nil {
-		return o, err
+		return o, "", err
 	}
 	if !(s.Threshold >= 0 && s.Threshold < 1) {
-		return o, &sorter.Error{Msg: fmt.Sprintf("threshold %v is not between 0 and 1", s.Threshold),
+		return o, "", &sorter.Error{Msg: fmt.Sprintf("threshold %v is not between 0 and 1", s.Threshold),
 			Hint: "leave it empty (or 0) to always pick a label, or use a probability such as 0.5"}
 	}
 	o.Threshold = s.Threshold
-	return o, nil
+	return o, note, nil
 }
 
 // ParseThreshold reads the form's threshold field: empty means none (0); "50%" is 0.5.

@@ -26,7 +26,7 @@ func TestDefaultSettings(t *testing.T) {
 	if err := s.Check(); err != nil {
 		t.Errorf("the defaults do not pass Check: %v", err)
 	}
-	if labels, _ := sorter.ParseLabels(DefaultLabels); len(labels) < 4 {
+	if labels, note, _ := sorter.ParseLabels(DefaultLabels); len(labels) < 4 || note != "" {
 		t.Errorf("default labels %q", DefaultLabels)
 	}
 
@@ -72,9 +72,12 @@ func TestSorterOptions(t *testing.T) {
 	file := filepath.Join(src, "f.jpg")
 	os.WriteFile(file, []byte("x"), 0o644)
 	ok := Settings{Source: src, Destination: "out", Model: "m", Labels: "a cat, a dog", Operation: "move", Threshold: 0.3}
-	o, err := ok.SorterOptions()
+	o, note, err := ok.SorterOptions()
 	if err != nil {
 		t.Fatal(err)
+	}
+	if note != "" {
+		t.Errorf("note %q, want none", note)
 	}
 	if o.Source != src || o.Destination != "out" || len(o.Labels) != 2 || o.Operation != sorter.Move || o.Threshold != 0.3 ||
 		o.BatchSize != notebookBatchSize || !o.Recursive {
@@ -83,7 +86,7 @@ func TestSorterOptions(t *testing.T) {
 	home, _ := os.UserHomeDir()
 	tilde := ok
 	tilde.Destination = "~/labelled"
-	if o, _ := tilde.SorterOptions(); o.Destination != filepath.Join(home, "labelled") {
+	if o, _, _ := tilde.SorterOptions(); o.Destination != filepath.Join(home, "labelled") {
 		t.Errorf("~ not expanded: %s", o.Destination)
 	}
 	for _, tc := range []struct {
@@ -97,7 +100,10 @@ func TestSorterOptions(t *testing.T) {
 		{"no destination", func(s *Settings) { s.Destination = "" }, "no destination"},
 		{"no model", func(s *Settings) { s.Model = "" }, "no model"},
 		{"one label", func(s *Settings) { s.Labels = "a cat" }, "only one label"},
-		{"empty label", func(s *Settings) { s.Labels = "a cat,, a dog" }, "empty"},
+		{"one label and a trailing comma", func(s *Settings) { s.Labels = "a cat," }, "only one label"},
+		{"no labels", func(s *Settings) { s.Labels = " , " }, "no labels given"},
+		{"same label twice", func(s *Settings) { s.Labels = "a cat, a dog, A cat" }, "are the same label"},
+		{"label named unsorted", func(s *Settings) { s.Labels = "a cat, Unsorted" }, "reserved"},
 		{"bad operation", func(s *Settings) { s.Operation = "delete" }, "unknown operation"},
 		{"threshold 1", func(s *Settings) { s.Threshold = 1 }, "not between 0 and 1"},
 		{"negative threshold", func(s *Settings) { s.Threshold = -0.1 }, "not between 0 and 1"},
@@ -113,6 +119,25 @@ func TestSorterOptions(t *testing.T) {
 				t.Errorf("%v: no hint of what to do", err)
 			}
 		})
+	}
+}
+
+// A trailing or doubled comma in Labels is left out, with a note for the notebook to show.
+func TestSorterOptionsEmptyLabels(t *testing.T) {
+	isolate(t)
+	s := Settings{Source: t.TempDir(), Destination: "out", Model: "m", Labels: "a cat,, a dog,", Operation: "copy"}
+	o, note, err := s.SorterOptions()
+	if err != nil || strings.Join(o.Labels, "|") != "a cat|a dog" {
+		t.Fatalf("labels %q, err %v; want [a cat a dog]", o.Labels, err)
+	}
+	if note != "ignored 2 empty labels (trailing or doubled commas)" {
+		t.Errorf("note %q", note)
+	}
+	if err := s.Check(); err != nil {
+		t.Errorf("Check: %v", err)
+	}
+	if html := noteHTML(note); !strings.Contains(html, `class="sis sis-note"`) || !strings.Contains(html, "Note: ignored 2 empty labels") {
+		t.Errorf("noteHTML = %s", html)
 	}
 }
 

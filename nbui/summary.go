@@ -1,17 +1,15 @@
 package nbui
 
 // The summary after a sort (counts per label, unsorted, skipped files, errors, time, the embedding cache,
-// where the report is), and errors shown as a message plus what to do.
+// where the report is), errors shown as a message plus what to do, and notes about the settings.
 
 import (
 	"bytes"
-	"errors"
 	"fmt"
 	"html/template"
 	"strings"
 	"time"
 
-	"github.com/bellingcat/smart-image-sorter/models/hub"
 	"github.com/bellingcat/smart-image-sorter/sorter"
 )
 
@@ -123,9 +121,9 @@ var errorTmpl = template.Must(template.New("error").Parse(`<div class="sis sis-e
 	`{{with .Hint}}<br>What to do: {{.}}{{end}}</div>`))
 
 // ErrorHTML shows err as its first line (internal detail such as stack traces from the compute engine is
-// cut) and, when the error carries one, what to do about it.
+// cut) and, when an error in its chain has one, what to do about it: sorter.Explain, as the command line.
 func ErrorHTML(err error) string {
-	msg, hint := explain(err)
+	msg, hint := sorter.Explain(err)
 	var b bytes.Buffer
 	if e := errorTmpl.Execute(&b, struct {
 		Style     template.HTML
@@ -138,20 +136,18 @@ func ErrorHTML(err error) string {
 
 // ErrorText is ErrorHTML as text.
 func ErrorText(err error) string {
-	msg, hint := explain(err)
+	msg, hint := sorter.Explain(err)
 	if hint == "" {
 		return "Error: " + msg
 	}
 	return "Error: " + msg + "\nWhat to do: " + hint
 }
 
-func explain(err error) (msg, hint string) {
-	var he *hub.Error
-	if errors.As(err, &he) {
-		msg, hint = he.What, he.Hint
-	} else {
-		msg, hint = err.Error(), sorter.Hint(err)
-	}
-	msg, _, _ = strings.Cut(msg, "\n")
-	return msg, hint
+// noteHTML shows a note about the settings that is not an error (such as sorter.ParseLabels's about empty
+// labels it left out) in a yellow box.
+func noteHTML(note string) string {
+	return `<div class="sis sis-note">` + string(styleTag) + escape(noteText(note)) + `</div>`
 }
+
+// noteText is noteHTML as text.
+func noteText(note string) string { return "Note: " + note }

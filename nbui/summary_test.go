@@ -7,7 +7,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/bellingcat/smart-image-sorter/imagefile"
 	"github.com/bellingcat/smart-image-sorter/models/hub"
+	"github.com/bellingcat/smart-image-sorter/models/torchbin"
 	"github.com/bellingcat/smart-image-sorter/sorter"
 )
 
@@ -56,6 +58,39 @@ func TestErrorHTML(t *testing.T) {
 	golden(t, "errors.html", b.String())
 }
 
+// Every kind of error that reaches the notebook is shown with its own hint, from whichever package made it.
+func TestErrorTextShowsEveryHint(t *testing.T) {
+	labels := func(text string) error {
+		_, _, err := sorter.ParseLabels(text)
+		return err
+	}
+	for _, tc := range []struct {
+		name, msg, hint string
+		err             error
+	}{
+		{"duplicated label", `labels "a cat" and "A cat" are the same label`, "keep only one of them", labels("a cat, a dog, A cat")},
+		{"label named unsorted", `label "unsorted" would use the folder "unsorted"`, `rename the label, e.g. "unsorted (label)"`, labels("a cat, unsorted")},
+		{"too few labels", `only one label given ("a cat")`, "give at least two labels", labels("a cat,")},
+		{"hub", "cannot reach huggingface.co", "check your connection",
+			fmt.Errorf("loading m: %w", &hub.Error{Kind: hub.ErrNoNetwork, What: "cannot reach huggingface.co", Hint: "check your connection"})},
+		{"image", "notes.jpg: not an image", "convert it to JPEG or PNG", &imagefile.Error{Path: "notes.jpg", Kind: imagefile.ErrUnknownFormat}},
+		{"forbidden pickle", "pytorch_model.bin tries to use the Python function posix.system", "nothing from the file was run",
+			fmt.Errorf("loading m: %w", &torchbin.ForbiddenGlobalError{Path: "pytorch_model.bin", Module: "posix", Name: "system"})},
+	} {
+		text := ErrorText(tc.err)
+		first, rest, _ := strings.Cut(text, "\n")
+		if !strings.Contains(first, tc.msg) || !strings.HasPrefix(rest, "What to do: "+tc.hint) {
+			t.Errorf("%s: ErrorText =\n%s\nwant the message %q, then \"What to do: %s\"", tc.name, text, tc.msg, tc.hint)
+		}
+		if strings.Count(text, tc.hint) != 1 {
+			t.Errorf("%s: the hint is shown %d times in\n%s", tc.name, strings.Count(text, tc.hint), text)
+		}
+		if html := ErrorHTML(tc.err); !strings.Contains(html, "<br>What to do: ") {
+			t.Errorf("%s: ErrorHTML has no hint: %s", tc.name, html)
+		}
+	}
+}
+
 // Each block carries the CSS, since a saved notebook shows blocks without the cell that made them.
 func TestEveryBlockHasTheStyle(t *testing.T) {
 	for name, html := range map[string]string{
@@ -63,6 +98,7 @@ func TestEveryBlockHasTheStyle(t *testing.T) {
 		"progress": ProgressHTML(sorter.Progress{}),
 		"summary":  SummaryHTML(testSummary(), 0),
 		"error":    ErrorHTML(errors.New("x")),
+		"note":     noteHTML("x"),
 		"gallery":  Gallery{}.HTML(),
 		"text":     TextInput("a", "b").HTML(),
 	} {

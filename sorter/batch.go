@@ -133,7 +133,7 @@ func (r *runner) handle(b *batch) error {
 func (r *runner) entry(it *item, folder, rel string) journalEntry {
 	dst := filepath.Join(r.dest, rel)
 	return journalEntry{Src: it.c.Path, Dst: rel, SHA256: hexSum(it.sum),
-		Row: outputRow(it, it.score, r.labels, r.o.TopK, folder, dst)}
+		Row: outputRow(it, it.score, r.labels, r.o, folder, dst)}
 }
 
 // placeOne places an image, choosing the next free name if its name was taken meanwhile.

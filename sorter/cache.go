@@ -54,7 +54,8 @@ func DefaultCachePath() (string, error) {
 }
 
 // ClearCache deletes the embedding cache at path ("" means DefaultCachePath()).
-// It refuses a file that is not a sorter cache, and a cache in use by a running sort.
+// It refuses a file that is not a sorter cache, and a cache in use by a running
+// sort. Every error it returns is an *Error with a hint.
 func ClearCache(path string) error {
 	if path == "" {
 		var err error
@@ -67,8 +68,11 @@ func ClearCache(path string) error {
 	}
 	db, err := openBolt(path, 100*time.Millisecond)
 	if err != nil {
-		if errors.Is(err, ErrCacheInUse) {
+		switch {
+		case errors.Is(err, ErrCacheInUse):
 			return err
+		case errors.Is(err, os.ErrPermission):
+			return &Error{Msg: "cannot open the embedding cache " + path, Hint: "check that you may read and change it, or delete it yourself", Err: err}
 		}
 		return &Error{Msg: path + " is not an embedding cache of this sorter; not deleted", Hint: "delete it yourself if you are sure", Err: err}
 	}
@@ -77,7 +81,11 @@ func ClearCache(path string) error {
 	if state == stateForeign || state == stateBroken {
 		return errorf("delete it yourself if you are sure", "%s is not an embedding cache of this sorter; not deleted", path)
 	}
-	return os.Remove(path)
+	if err := os.Remove(path); err != nil {
+		return &Error{Msg: "cannot delete the embedding cache " + path,
+			Hint: "check that you may change its folder, or delete the file yourself", Err: err}
+	}
+	return nil
 }
 
 // embedCache is an open cache, bound to one model.

@@ -215,8 +215,8 @@ func TestCacheInUse(t *testing.T) {
 	if _, err := os.Stat(dst); !os.IsNotExist(err) {
 		t.Errorf("the destination was created although the run could not start")
 	}
-	if err := ClearCache(cache); !errors.Is(err, ErrCacheInUse) {
-		t.Errorf("ClearCache of a cache in use: %v", err)
+	if err := ClearCache(cache); !errors.Is(err, ErrCacheInUse) || !strings.Contains(Hint(err), "wait for the other sort to finish") {
+		t.Errorf("ClearCache of a cache in use: %v (hint %q)", err, Hint(err))
 	}
 }
 
@@ -234,12 +234,30 @@ func TestClearCache(t *testing.T) {
 	}
 	notes := filepath.Join(dir, "notes.txt")
 	writeFile(t, notes, []byte("precious"))
-	if err := ClearCache(notes); err == nil || !strings.Contains(err.Error(), "not deleted") {
-		t.Errorf("ClearCache(a text file) = %v; want a refusal", err)
+	if err := ClearCache(notes); err == nil || !strings.Contains(err.Error(), "not deleted") || !strings.Contains(Hint(err), "delete it yourself") {
+		t.Errorf("ClearCache(a text file) = %v (hint %q); want a refusal with a hint", err, Hint(err))
 	}
 	if readFile(t, notes) != "precious" {
 		t.Errorf("ClearCache touched a file that is not a cache")
 	}
+
+	t.Run("read-only folder", func(t *testing.T) {
+		dir := t.TempDir()
+		cache := filepath.Join(dir, "embeddings.bbolt")
+		o := testOptions(t, colourTree(t), t.TempDir(), "red", "blue")
+		o.CachePath, o.DryRun = cache, true
+		runSort(t, newFake(), o)
+		must(t, os.Chmod(dir, 0o555))
+		t.Cleanup(func() { os.Chmod(dir, 0o755) })
+		if f, err := os.Create(filepath.Join(dir, "probe")); err == nil {
+			f.Close()
+			t.Skip("a read-only folder is still writable here (running as root), so the deletion cannot fail")
+		}
+		err := ClearCache(cache)
+		if err == nil || !strings.Contains(err.Error(), "cannot delete the embedding cache") || !strings.Contains(Hint(err), "delete the file yourself") {
+			t.Errorf("ClearCache in a read-only folder = %v (hint %q); want an error with a hint", err, Hint(err))
+		}
+	})
 }
 
 func TestNoCache(t *testing.T) {

@@ -25,17 +25,29 @@ const maxFolderBytes = 100
 
 // ParseLabels splits a comma-separated list as the original tool does
 // ("weapon, a meme, screenshot of a newspaper article"), trims each label and
-// checks the set with CheckLabels.
-func ParseLabels(s string) ([]string, error) {
-	parts := strings.Split(s, ",")
-	labels := make([]string, len(parts))
-	for i, p := range parts {
-		labels[i] = strings.TrimSpace(p)
+// checks the set with CheckLabels. Empty items, from a trailing or doubled comma
+// ("cat, dog,"), are a typing habit, not a mistake: they are left out, and note
+// says so in one line for the caller to show ("" when there were none). Fewer
+// than two labels that are not empty is still an error.
+func ParseLabels(s string) (labels []string, note string, err error) {
+	empty := 0
+	for _, p := range strings.Split(s, ",") {
+		if p = strings.TrimSpace(p); p == "" {
+			empty++
+			continue
+		}
+		labels = append(labels, p)
 	}
-	if err := CheckLabels(labels); err != nil {
-		return nil, err
+	if err = CheckLabels(labels); err != nil {
+		return nil, "", err
 	}
-	return labels, nil
+	switch {
+	case empty == 1:
+		note = "ignored an empty label (a trailing or doubled comma)"
+	case empty > 1:
+		note = fmt.Sprintf("ignored %d empty labels (trailing or doubled commas)", empty)
+	}
+	return labels, note, nil
 }
 
 // CheckLabels reports the first problem with a set of labels: fewer than two,
@@ -66,8 +78,8 @@ func makeLabels(texts []string, template string) ([]label, error) {
 		return nil, errorf("give at least two labels separated by commas, "+example, "no labels given")
 	}
 	for i, t := range texts {
-		if strings.TrimSpace(t) == "" {
-			return nil, errorf("remove the extra comma, or write the missing label",
+		if strings.TrimSpace(t) == "" { // only from Options.Labels: ParseLabels leaves empty items out
+			return nil, errorf("remove the empty label, or write the missing one",
 				"label %d of %d is empty (labels: %q)", i+1, len(texts), strings.Join(texts, ","))
 		}
 	}

@@ -68,38 +68,59 @@ func TestFolderNameStaysInside(t *testing.T) {
 }
 
 func TestParseLabels(t *testing.T) {
-	got, err := ParseLabels(" weapon, a meme ,screenshot of a newspaper article,a picture of a person")
+	got, note, err := ParseLabels(" weapon, a meme ,screenshot of a newspaper article,a picture of a person")
 	if err != nil {
 		t.Fatal(err)
 	}
 	want := []string{"weapon", "a meme", "screenshot of a newspaper article", "a picture of a person"}
-	if strings.Join(got, "|") != strings.Join(want, "|") {
-		t.Errorf("ParseLabels = %q, want %q", got, want)
+	if strings.Join(got, "|") != strings.Join(want, "|") || note != "" {
+		t.Errorf("ParseLabels = %q, note %q; want %q, no note", got, note, want)
 	}
 	for _, tc := range []struct{ in, errPart, hintPart string }{
 		{"", "no labels given", "at least two"},
+		{" , ,", "no labels given", "at least two"},
 		{"cat", "only one label", "at least two"},
-		{"cat,,dog", "label 2 of 3 is empty", "extra comma"},
-		{"cat, dog,", "label 3 of 3 is empty", "extra comma"},
-		{"cat, dog, cat", `labels "cat" and "cat" are the same`, "only one"},
-		{"Cat, dog, cat", `labels "Cat" and "cat" are the same label (letter case is ignored)`, "only one"},
+		{"cat,", "only one label", "at least two"},
+		{",, cat ,", `only one label given ("cat")`, "at least two"},
+		{"cat, dog, cat", `labels "cat" and "cat" are the same`, "keep only one of them"},
+		{"Cat, dog, cat", `labels "Cat" and "cat" are the same label (letter case is ignored)`, "keep only one of them"},
 		{`a/b, a\b`, `labels "a/b" and "a\\b" would both be sorted into the folder "a_b"`, "differ"},
 		{"x., x", `labels "x." and "x" would both be sorted into the folder "x"`, "differ"},
-		{"dog, Unsorted", `label "Unsorted" would use the folder "Unsorted", which is reserved`, "rename"},
+		{"dog, Unsorted", `label "Unsorted" would use the folder "Unsorted", which is reserved`, `rename the label, e.g. "Unsorted (label)"`},
 		{"dog, unsorted.", `reserved`, "rename"},
 	} {
-		_, err := ParseLabels(tc.in)
+		_, note, err := ParseLabels(tc.in)
 		if err == nil {
 			t.Errorf("ParseLabels(%q): no error", tc.in)
 			continue
 		}
-		if !strings.Contains(err.Error(), tc.errPart) || !strings.Contains(Hint(err), tc.hintPart) {
-			t.Errorf("ParseLabels(%q) = %q (hint %q), want it to contain %q (hint %q)", tc.in, err, Hint(err), tc.errPart, tc.hintPart)
+		if !strings.Contains(err.Error(), tc.errPart) || !strings.Contains(Hint(err), tc.hintPart) || note != "" {
+			t.Errorf("ParseLabels(%q) = %q (hint %q, note %q), want it to contain %q (hint %q), no note",
+				tc.in, err, Hint(err), note, tc.errPart, tc.hintPart)
 		}
 	}
 	// Hostile labels that are fine once neutralised.
-	if _, err := ParseLabels("../x, a/b, con"); err != nil {
+	if _, _, err := ParseLabels("../x, a/b, con"); err != nil {
 		t.Errorf("ParseLabels(hostile but distinct): %v", err)
+	}
+}
+
+// Empty items (a trailing or doubled comma) are a typing habit: left out, with one note.
+func TestParseLabelsIgnoresEmptyItems(t *testing.T) {
+	for _, tc := range []struct{ in, note string }{
+		{"cat, dog,", "ignored an empty label (a trailing or doubled comma)"},
+		{"cat,,dog", "ignored an empty label (a trailing or doubled comma)"},
+		{", cat, dog", "ignored an empty label (a trailing or doubled comma)"},
+		{"cat, , dog, ,", "ignored 3 empty labels (trailing or doubled commas)"},
+	} {
+		got, note, err := ParseLabels(tc.in)
+		if err != nil || strings.Join(got, "|") != "cat|dog" || note != tc.note {
+			t.Errorf("ParseLabels(%q) = %q, note %q, err %v; want [cat dog], note %q", tc.in, got, note, err, tc.note)
+		}
+	}
+	// A list (Options.Labels) is not typed text: an empty label in it is an error.
+	if err := CheckLabels([]string{"cat", "", "dog"}); err == nil || !strings.Contains(err.Error(), "label 2 of 3 is empty") || Hint(err) == "" {
+		t.Errorf("CheckLabels with an empty label = %v (hint %q), want an error with a hint", err, Hint(err))
 	}
 }
 

@@ -134,9 +134,11 @@ func writeCSV(path string, header []string, rows [][]string) error {
 	return err
 }
 
-// outputHeader: the original tool's columns, then ours.
+// outputHeader: the original tool's columns, then ours. above_threshold lists every label whose score reached
+// the threshold: with SigLIP's scores (each label on its own) an image can match several labels, though it is
+// placed in its best label's folder only.
 func outputHeader(labels []label, topK int) []string {
-	h := []string{"image_name", "label", "score", "folder", "unsorted", "source_path", "destination_path"}
+	h := []string{"image_name", "label", "score", "folder", "unsorted", "source_path", "destination_path", "above_threshold"}
 	for k := 1; k <= topK; k++ {
 		h = append(h, fmt.Sprintf("top%d_label", k), fmt.Sprintf("top%d_score", k))
 	}
@@ -151,7 +153,7 @@ var skippedHeader = []string{"path", "reason"}
 
 // outputRow is one image's line in output.csv. label and score are those of the
 // best label even when the image went to "unsorted" (then unsorted is "true").
-func outputRow(it *item, s score, labels []label, topK int, folder, destination string) []string {
+func outputRow(it *item, s score, labels []label, o Options, folder, destination string) []string {
 	best := s.order[0]
 	row := []string{
 		it.c.Name,
@@ -161,7 +163,9 @@ func outputRow(it *item, s score, labels []label, topK int, folder, destination 
 		strconv.FormatBool(folder == UnsortedFolder),
 		it.c.Path,
 		destination,
+		strings.Join(aboveThreshold(s, labels, o.Threshold), AboveThresholdSeparator),
 	}
+	topK := o.TopK
 	for k := 0; k < topK; k++ {
 		i := s.order[k]
 		row = append(row, labels[i].Text, formatProb(s.probs[i]))
@@ -170,6 +174,24 @@ func outputRow(it *item, s score, labels []label, topK int, folder, destination 
 		row = append(row, formatProb(p))
 	}
 	return row
+}
+
+// AboveThresholdSeparator joins the labels of output.csv's above_threshold column.
+const AboveThresholdSeparator = "; "
+
+// aboveThreshold lists the labels scoring at least threshold, best first; none when threshold is 0 (every
+// label would pass).
+func aboveThreshold(s score, labels []label, threshold float64) []string {
+	if threshold <= 0 {
+		return nil
+	}
+	var out []string
+	for _, i := range s.order {
+		if float64(s.probs[i]) >= threshold {
+			out = append(out, labels[i].Text)
+		}
+	}
+	return out
 }
 
 func errorRow(e ImageError) []string { return []string{e.Path, e.Reason, e.Kind} }

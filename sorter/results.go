@@ -24,6 +24,7 @@ type Result struct {
 	Unsorted        bool        // its best probability was below the threshold
 	SourcePath      string      // where it was found
 	DestinationPath string      // where it was placed; "" in reports that do not say
+	AboveThreshold  []string    // every label that reached the threshold, best first (none without a threshold)
 	Probs           []LabelProb // every label's probability, in the order the labels were given
 }
 
@@ -95,6 +96,9 @@ func readResults(r io.Reader) ([]Result, error) {
 			Unsorted:        field(rec, "unsorted") == "true",
 			SourcePath:      field(rec, "source_path"),
 			DestinationPath: field(rec, "destination_path"),
+		}
+		if above := field(rec, "above_threshold"); above != "" {
+			res.AboveThreshold = strings.Split(above, AboveThresholdSeparator)
 		}
 		if res.Score, err = parseProb(field(rec, "score")); err != nil {
 			return nil, fmt.Errorf("line %d: score: %w", line, err)

@@ -189,6 +189,39 @@ func TestThreshold(t *testing.T) {
 	}
 }
 
+// TestAboveThreshold: every label that reaches the threshold is listed (best first), though the image goes to
+// its best label's folder only. With the fake model the grey image scores 0.36, 0.32 and 0.32: all three pass
+// 0.3; the coloured images pass with one label.
+func TestAboveThreshold(t *testing.T) {
+	src := colourTree(t)
+	dst := filepath.Join(t.TempDir(), "labelled")
+	o := testOptions(t, src, dst, "red", "green", "blue")
+	o.Threshold = 0.3
+	s := runSort(t, newFake(), o)
+	results, err := ReadResults(s.OutputFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range results {
+		want := []string{r.Label}
+		if filepath.Base(r.ImageName) == "fog.png" {
+			want = []string{"blue", "red", "green"}
+		}
+		if !slices.Equal(r.AboveThreshold, want) {
+			t.Errorf("%s: above the threshold %q, want %q", r.ImageName, r.AboveThreshold, want)
+		}
+		if r.Folder != FolderName(r.Label) {
+			t.Errorf("%s: placed in %q, want its best label's folder %q", r.ImageName, r.Folder, r.Label)
+		}
+	}
+	o.Threshold = 0
+	o.Destination = filepath.Join(t.TempDir(), "no-threshold")
+	s = runSort(t, newFake(), o)
+	if results, err = ReadResults(s.OutputFile); err != nil || len(results) == 0 || results[0].AboveThreshold != nil {
+		t.Errorf("without a threshold, above_threshold should be empty: %+v, %v", results, err)
+	}
+}
+
 func TestDryRunTouchesNothing(t *testing.T) {
 	src := colourTree(t)
 	parent := t.TempDir()

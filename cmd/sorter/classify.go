@@ -31,13 +31,13 @@ func runClassify(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	if err != nil {
 		return err
 	}
-	labels, err := sorter.ParseLabels(*labelList)
+	labels, err := parseLabels(*labelList, stderr)
 	if err != nil {
-		return &userError{msg: err.Error(), hint: `give at least two labels: --labels "a cat, a dog"`, usage: true}
+		return err
 	}
 	prompts, err := sorter.Prompts(*template, labels)
 	if err != nil {
-		return &userError{msg: err.Error(), hint: sorter.Hint(err), usage: true}
+		return &userError{usage: true, err: err}
 	}
 	if len(images) == 0 {
 		return &userError{msg: "no images to classify", hint: "give one or more image paths after the flags", usage: true}

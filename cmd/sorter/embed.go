@@ -3,10 +3,8 @@ package main
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"io"
 
-	"github.com/bellingcat/smart-image-sorter/imagefile"
 	"github.com/bellingcat/smart-image-sorter/models"
 )
 
@@ -76,7 +74,7 @@ func embedImageFiles(ctx context.Context, m models.Model, paths []string, batchS
 	for i, path := range paths {
 		p, err := m.PreprocessImage(path, 0)
 		if err != nil {
-			return nil, imageProblem(err)
+			return nil, err // a file that cannot be used: an *imagefile.Error, which carries its hint
 		}
 		pixels[i] = p
 	}
@@ -92,21 +90,6 @@ func embedImageFiles(ctx context.Context, m models.Model, paths []string, batchS
 		embeds = append(embeds, batch...)
 	}
 	return embeds, nil
-}
-
-// imageProblem adds a hint to an image that cannot be used.
-func imageProblem(err error) error {
-	var ie *imagefile.Error
-	if !errors.As(err, &ie) {
-		return err
-	}
-	hints := map[imagefile.ErrorKind]string{
-		imagefile.ErrUnreadable:    "check the path, and that you may read the file",
-		imagefile.ErrUnknownFormat: "convert it to JPEG or PNG, or leave it out",
-		imagefile.ErrCorrupt:       "the file is damaged or cut short: open it in an image viewer, or download it again",
-		imagefile.ErrTooLarge:      "shrink the image, or leave it out",
-	}
-	return &userError{msg: ie.Error(), hint: hints[ie.Kind]}
 }
 
 func writeJSON(w io.Writer, v any) error {

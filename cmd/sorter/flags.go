@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"io"
 	"strings"
+
+	"github.com/bellingcat/smart-image-sorter/sorter"
 )
 
 // newFlagSet returns a flag set whose errors come back to the caller instead of exiting.
@@ -28,7 +30,7 @@ func parseInterleaved(fs *flag.FlagSet, args []string) ([]string, error) {
 			if errors.Is(err, flag.ErrHelp) {
 				return nil, errHelp
 			}
-			return nil, &userError{msg: err.Error(), hint: fmt.Sprintf(`run "sorter %s --help" for the flags`, fs.Name()), usage: true}
+			return nil, &userError{err: err, hint: fmt.Sprintf(`run "sorter %s --help" for the flags`, fs.Name()), usage: true}
 		}
 		rest := fs.Args()
 		if len(rest) == 0 {
@@ -40,6 +42,20 @@ func parseInterleaved(fs *flag.FlagSet, args []string) ([]string, error) {
 		positional = append(positional, rest[0])
 		args = rest[1:]
 	}
+}
+
+// parseLabels reads a --labels value with sorter.ParseLabels, printing its note (about empty items, such as a
+// trailing comma, that it left out) on stderr. A problem with the labels is a usage mistake with the hint
+// ParseLabels gave it.
+func parseLabels(list string, stderr io.Writer) ([]string, error) {
+	labels, note, err := sorter.ParseLabels(list)
+	if err != nil {
+		return nil, &userError{usage: true, err: err}
+	}
+	if note != "" {
+		fmt.Fprintf(stderr, "sorter: note: %s\n", note)
+	}
+	return labels, nil
 }
 
 // stringList is a flag that can be repeated.

@@ -9,7 +9,7 @@ import (
 
 	"github.com/bellingcat/smart-image-sorter/models"
 	"github.com/bellingcat/smart-image-sorter/models/hub"
-	"github.com/bellingcat/smart-image-sorter/models/torchbin"
+	"github.com/bellingcat/smart-image-sorter/sorter"
 )
 
 // revisionHelp is the help of every verb's --revision flag.
@@ -28,20 +28,14 @@ func openModel(ctx context.Context, spec, revision string, stderr io.Writer) (mo
 		Logf: noteLogger(stderr),
 	})
 	if err != nil {
-		var he *hub.Error
-		if errors.As(err, &he) {
-			return nil, &userError{msg: he.What, hint: he.Hint, err: he.Err}
-		}
-		if errors.Is(err, context.Canceled) {
+		switch {
+		case sorter.Hint(err) != "":
+			return nil, err // *hub.Error, *torchbin.ForbiddenGlobalError, ...: it says what to do
+		case errors.Is(err, context.Canceled):
 			return nil, &userError{msg: "interrupted while opening the model"}
 		}
-		var fe *torchbin.ForbiddenGlobalError
-		if errors.As(err, &fe) {
-			return nil, &userError{msg: err.Error(),
-				hint: "nothing from the file was run; delete it, and use a copy of the model with model.safetensors (or from a source you trust)"}
-		}
 		return nil, &userError{
-			msg:  err.Error(),
+			err:  err,
 			hint: "check that the folder is a complete Hugging Face CLIP checkpoint (config.json, model.safetensors or pytorch_model.bin, preprocessor_config.json, vocab.json, merges.txt)",
 		}
 	}

@@ -33,7 +33,7 @@ func runSort(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	verbose := fs.Bool("verbose", false, "print a line for every image")
 	fs.StringVar(&d.Template, "template", d.Template, "prompt for each label; {} is replaced by the label")
 	fs.BoolVar(&d.Recursive, "recursive", d.Recursive, "also sort images in sub-folders (hidden folders and the destination are skipped)")
-	fs.Float64Var(&d.Threshold, "threshold", 0, "images whose best score is below this (0-1) go to the folder \"unsorted\"")
+	fs.Float64Var(&d.Threshold, "threshold", 0, models.ThresholdHelp())
 	fs.IntVar(&d.TopK, "top-k", d.TopK, "number of best labels listed per image in the report")
 	fs.BoolVar(&d.DryRun, "dry-run", false, "score every image and write the reports, but copy or move nothing")
 	fs.BoolVar(&d.Resume, "resume", false, "finish an interrupted run into the same destination")
@@ -52,11 +52,11 @@ func runSort(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	}
 	op, err := sorter.ParseOperation(*operation)
 	if err != nil {
-		return &userError{msg: err.Error(), hint: "use one of: " + strings.Join(operationNames(), ", "), usage: true}
+		return &userError{usage: true, err: err}
 	}
 	d.Operation = op
-	if d.Labels, err = sorter.ParseLabels(*labels); err != nil {
-		return &userError{msg: err.Error(), hint: `give at least two labels: --labels "a cat, a dog"`, usage: true}
+	if d.Labels, err = parseLabels(*labels, stderr); err != nil {
+		return err
 	}
 	if d.Source = *source; d.Source == "" {
 		if d.Source, err = defaultSource(stderr); err != nil {
@@ -65,7 +65,7 @@ func runSort(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	}
 	if *clearCache {
 		if err := sorter.ClearCache(d.CachePath); err != nil {
-			return err
+			return err // a *sorter.Error, with its hint
 		}
 		fmt.Fprintln(stderr, "sorter: note: embedding cache cleared")
 	}
@@ -90,7 +90,7 @@ func runSort(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		if errors.Is(err, context.Canceled) {
 			return &userError{msg: "interrupted", hint: "everything done so far is saved; run the same command again with --resume to finish"}
 		}
-		return &userError{msg: err.Error(), hint: sorter.Hint(err)}
+		return err
 	}
 	return nil
 }
@@ -111,7 +111,7 @@ func defaultSource(stderr io.Writer) (string, error) {
 	}
 	dir, err := samples.Extract(filepath.Join(base, "smart-image-sorter", "samples"))
 	if err != nil {
-		return "", &userError{msg: err.Error(), hint: "pass the folder of images to sort with --source"}
+		return "", &userError{err: err, hint: "pass the folder of images to sort with --source"}
 	}
 	fmt.Fprintf(stderr, "sorter: note: no --source given: sorting the sample photos, copied to %s\n", dir)
 	return dir, nil

@@ -23,6 +23,12 @@ func (e *ForbiddenGlobalError) Error() string {
 		"(model.safetensors) instead", e.Path, displayName(e.Module+"."+e.Name))
 }
 
+// Advice says what to do instead of loading the file; the command line prints it as its hint.
+func (e *ForbiddenGlobalError) Advice() string {
+	return "nothing from the file was run; delete it, and use a copy of the model with model.safetensors " +
+		"(or from a source you trust)"
+}
+
 // maxDisplayName bounds how much of a file-supplied name goes into an error message.
 const maxDisplayName = 200
 

@@ -210,6 +210,9 @@ func TestEvilFixtures(t *testing.T) {
 			if strings.Contains(msg, "\n") {
 				t.Errorf("message has several lines: %q", msg)
 			}
+			if a := fe.Advice(); !strings.Contains(a, "nothing from the file was run") || !strings.Contains(a, "model.safetensors") {
+				t.Errorf("Advice() = %q, want it to say nothing was run and to use model.safetensors", a)
+			}
 			if _, err := os.Stat(target); !errors.Is(err, os.ErrNotExist) {
 				t.Errorf("%s exists after Open (stat error %v)", target, err)
 			}
