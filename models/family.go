@@ -11,6 +11,7 @@ import (
 	"github.com/gomlx/compute"
 
 	"github.com/bellingcat/smart-image-sorter/models/clip"
+	"github.com/bellingcat/smart-image-sorter/models/siglip"
 )
 
 // Family is one model family: how its checkpoints are recognised (config.json's model_type, as transformers'
@@ -50,6 +51,16 @@ var softmaxScores = Scores{
 		"images where one label clearly wins, 0.3 is gentler with many labels",
 }
 
+// sigmoidScores: Hugging Face's SigLIP examples score a clear match 0.1-0.3 and the other labels 1e-3 or less
+// (the model card of google/siglip-base-patch16-224, the pipeline's docs).
+var sigmoidScores = Scores{
+	Sigmoid:            true,
+	Meaning:            "each label's own match score, independent of the other labels (they do not add up to 1, and are often small)",
+	SuggestedThreshold: 0.05,
+	ThresholdAdvice: "each label is scored on its own and a clear match often scores only 0.1 to 0.3, so thresholds " +
+		"meant for CLIP (0.3 to 0.5) send most images to unsorted; start near 0.05",
+}
+
 // families are the model families this tool loads, in the order messages list them.
 var families = []Family{
 	{
@@ -62,6 +73,18 @@ var families = []Family{
 			return m, nil
 		},
 		owns: func(m Model) bool { _, ok := m.(*clip.Model); return ok },
+	},
+	{
+		// SigLIP2 checkpoints of fixed resolution share model_type "siglip"; siglip.Model.Variant tells them apart.
+		Name: "SigLIP", ModelTypes: []string{"siglip"}, Scores: sigmoidScores,
+		load: func(dir string, o loadOptions) (Model, error) {
+			m, err := siglip.Load(dir, siglip.Options{Backend: o.backend, ID: o.id, Revision: o.revision, Logf: o.logf})
+			if err != nil {
+				return nil, err
+			}
+			return m, nil
+		},
+		owns: func(m Model) bool { _, ok := m.(*siglip.Model); return ok },
 	},
 }
 
@@ -138,4 +161,14 @@ func FamilyNames() string {
 		return names[0]
 	}
 	return strings.Join(names[:len(names)-1], ", ") + " and " + names[len(names)-1]
+}
+
+// ThresholdNote is a one-line warning when threshold is far above what m's family scores a clear match (a
+// CLIP-sized threshold with SigLIP would send most images to unsorted), or "".
+func ThresholdNote(m Model, threshold float64) string {
+	f := FamilyOfModel(m)
+	if f == nil || !f.Scores.Sigmoid || threshold <= 4*f.Scores.SuggestedThreshold {
+		return ""
+	}
+	return fmt.Sprintf("threshold %g with a %s model: %s", threshold, f.Name, f.Scores.ThresholdAdvice)
 }

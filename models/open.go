@@ -24,10 +24,11 @@ type Choice struct {
 	Note string // size and speed trade-off, in plain words
 }
 
-// Choices are well-known CLIP checkpoints on the Hub, fastest first; each is tested loading from a fake Hub laid
-// out as the real one (hubtest.Layouts, TestChoicesLoadFromRealLayouts). Any other CLIPModel id works too. Speeds are
-// the image tower's compute relative to ViT-B/32 (4.4, 17.6, 81 and 191 G multiply-adds per image for B/32,
-// B/16, L/14 and L/14 at 336 pixels).
+// Choices are well-known checkpoints on the Hub, CLIP first then SigLIP, fastest first; each is tested loading
+// from a fake Hub laid out as the real one (hubtest.Layouts, TestChoicesLoadFromRealLayouts). Any other CLIPModel
+// or SiglipModel id works too. Speeds are the image tower's compute relative to ViT-B/32 (4.4, 17.6, 81 and 191 G
+// multiply-adds per image for B/32, B/16, L/14 and L/14 at 336 pixels; 17.4 G for SigLIP B/16 at 224 pixels,
+// 333 G for SigLIP so400m/14 at 384). Sizes are the Hub's model.safetensors.
 var Choices = []Choice{
 	{"openai/clip-vit-base-patch32", "605 MB, fastest; the original tool's default"},
 	{"openai/clip-vit-base-patch16", "600 MB, about 4x slower than B/32, better on small details"},
@@ -35,6 +36,10 @@ var Choices = []Choice{
 	{"openai/clip-vit-large-patch14", "1.7 GB, about 18x slower than B/32, most accurate of OpenAI's"},
 	{"openai/clip-vit-large-patch14-336", "1.7 GB, about 43x slower than B/32; L/14 at 336-pixel input"},
 	{"geolocal/StreetCLIP", "1.7 GB, about 43x slower than B/32 (an L/14-336); tuned for where a street photo was taken"},
+	{"google/siglip-base-patch16-224", "813 MB, about 4x slower than B/32; SigLIP, more accurate than CLIP of its size; English labels"},
+	{"google/siglip2-base-patch16-224", "1.5 GB, about 4x slower than B/32; SigLIP2, reads labels in many languages"},
+	{"google/siglip-so400m-patch14-384", "3.5 GB, about 75x slower than B/32; SigLIP's most accurate; English labels"},
+	{"google/siglip2-so400m-patch14-384", "4.5 GB, about 75x slower than B/32; SigLIP2's most accurate, labels in many languages"},
 }
 
 // ChoiceIDs lists the ids of Choices, comma-separated, for help texts.

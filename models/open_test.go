@@ -13,7 +13,10 @@ import (
 	"github.com/bellingcat/smart-image-sorter/models/hub/hubtest"
 )
 
-const fixture = "../testdata/fixtures/clip-tiny"
+const (
+	fixturesDir = "../testdata/fixtures"
+	fixture     = fixturesDir + "/clip-tiny"
+)
 
 // TestOpenFromFakeHub downloads the fixture checkpoint from a loopback Hub into a temporary cache, loads it,
 // then opens it again offline from the cache alone.
@@ -66,18 +69,11 @@ func TestOpenFromFakeHub(t *testing.T) {
 }
 
 // TestChoicesLoadFromRealLayouts opens every model offered in the menus from a fake Hub laid out as the real Hub
-// has it, with the tiny fixture as contents: whichever way each stores its weights (safetensors on main, in a
-// conversion pull request, or only pytorch_model.bin), the loaded model computes the fixture's embeddings exactly.
+// has it, with its family's tiny fixture as contents: whichever way each stores its weights (safetensors on main,
+// in a conversion pull request, or only pytorch_model.bin) and its tokenizer, the loaded model computes the
+// fixture's embeddings exactly.
 func TestChoicesLoadFromRealLayouts(t *testing.T) {
 	t.Setenv("GOMLX_BACKEND", "go")
-	local, err := Open(context.Background(), fixture, Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	want, err := local.EmbedTexts([]string{"a cat"})
-	if err != nil {
-		t.Fatal(err)
-	}
 	srv := hubtest.NewServer(t, nil)
 	for _, c := range Choices {
 		l := hubtest.LayoutFor(c.ID)
@@ -85,10 +81,23 @@ func TestChoicesLoadFromRealLayouts(t *testing.T) {
 			t.Errorf("%s is offered but has no layout in hubtest.Layouts: its loading path is untested", c.ID)
 			continue
 		}
-		srv.AddLayout(*l, hubtest.FixtureContent(fixture, fixture+"-bin"))
+		srv.AddLayout(*l, l.Content(fixturesDir))
 	}
 	for _, c := range Choices {
 		t.Run(c.ID, func(t *testing.T) {
+			l := hubtest.LayoutFor(c.ID)
+			if l == nil {
+				t.Skip("no layout")
+			}
+			local, err := Open(context.Background(), filepath.Join(fixturesDir, l.Fixtures[0]), Options{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer local.Close()
+			want, err := local.EmbedTexts([]string{"a cat"})
+			if err != nil {
+				t.Fatal(err)
+			}
 			var notes []string
 			m, err := Open(context.Background(), c.ID, Options{
 				Hub:  hub.Options{Endpoint: srv.URL(), CacheDir: t.TempDir()},
@@ -104,6 +113,9 @@ func TestChoicesLoadFromRealLayouts(t *testing.T) {
 			}
 			if !slices.Equal(got[0], want[0]) {
 				t.Errorf("embedding differs from the fixture's")
+			}
+			if f := FamilyOfModel(m); f == nil || f != FamilyOfModel(local) {
+				t.Errorf("family %v, want the fixture's", f)
 			}
 			t.Logf("notes: %q", notes)
 		})

@@ -98,9 +98,9 @@ func (f *Form) HTML(disabled bool, note, status string) string {
 			Placeholder: "folder for the results",
 			Help:        "Where one folder per label is made, with output.csv (every image, its label and score). Created if needed."}.html(),
 		selectField{ID: id(fieldModel), Name: fieldModel, Label: "Model", Options: f.modelOptions(), Disabled: disabled,
-			Help: "The CLIP model that compares images with labels, downloaded from Hugging Face the first time."}.html(),
+			Help: "The CLIP or SigLIP model that compares images with labels, downloaded from Hugging Face the first time."}.html(),
 		textField{ID: id(fieldModelOther), Name: fieldModelOther, Label: "Other model", Disabled: disabled,
-			Placeholder: "optional: any CLIP model id on Hugging Face, or a folder",
+			Placeholder: "optional: any CLIP or SigLIP model id on Hugging Face, or a folder",
 			Help:        "If filled in, used instead of the list above (e.g. geolocal/StreetCLIP)."}.html(),
 		textField{ID: id(fieldLabels), Name: fieldLabels, Label: "Labels", Value: d.Labels, Disabled: disabled,
 			Placeholder: "a picture of a person, a screenshot of a newspaper article, a meme",
@@ -111,7 +111,8 @@ func (f *Form) HTML(disabled bool, note, status string) string {
 		}, Help: ""}.html(),
 		textField{ID: id(fieldThreshold), Name: fieldThreshold, Label: "Threshold", Value: threshold, Disabled: disabled,
 			Placeholder: "none", Short: true,
-			Help: "Optional, 0 to 1: images whose best label scores below it go to the folder \"unsorted\" instead."}.html(),
+			Help: "Optional, 0 to 1: images whose best label scores below it go to the folder \"unsorted\" instead. " +
+				"CLIP models share 1 among the labels (try 0.5); SigLIP models score each label on its own, lower (try 0.05)."}.html(),
 	}
 	var b bytes.Buffer
 	err := formTmpl.Execute(&b, struct {

@@ -145,6 +145,9 @@ func sortWith(ctx context.Context, s Settings, out Output, gallery GalleryOption
 		return nil, err
 	}
 	defer m.Close()
+	if note := models.ThresholdNote(m, o.Threshold); note != "" {
+		out.Display(`<div class="sis sis-muted">`+escape("Note: "+note)+`</div>`, "Note: "+note)
+	}
 	load := time.Since(start)
 	o.Progress = bar.Update
 	sum, runErr := sorter.Run(ctx, m, o)

@@ -22,7 +22,7 @@ import (
 type Settings struct {
 	Source      string  `json:"source"`      // folder of images to sort (sub-folders included)
 	Destination string  `json:"destination"` // where the label folders and the reports go
-	Model       string  `json:"model"`       // Hugging Face Hub id, or a folder holding a CLIP checkpoint
+	Model       string  `json:"model"`       // Hugging Face Hub id, or a folder holding a CLIP or SigLIP checkpoint
 	Labels      string  `json:"labels"`      // comma-separated, as typed
 	Operation   string  `json:"operation"`   // copy or move (link and symlink work too)
 	Threshold   float64 `json:"threshold"`   // 0..1; an image whose best probability is below it goes to "unsorted"; 0: none

@@ -4,14 +4,18 @@ import (
 	"context"
 	"io"
 
+	"github.com/bellingcat/smart-image-sorter/models"
 	"github.com/bellingcat/smart-image-sorter/sorter"
 )
 
 // classifyOutput is what "sorter classify" prints; later tooling reads it, so its shape stays stable.
 type classifyOutput struct {
-	Labels  []string          `json:"labels"`
-	Prompts []string          `json:"prompts"`
-	Images  []classifiedImage `json:"images"`
+	Labels  []string `json:"labels"`
+	Prompts []string `json:"prompts"`
+	// Scores says what the scores are: "softmax" (CLIP: shared among the labels, adding up to 1) or "sigmoid"
+	// (SigLIP: each label on its own).
+	Scores string            `json:"scores"`
+	Images []classifiedImage `json:"images"`
 }
 
 type classifiedImage struct {
@@ -56,7 +60,10 @@ func runClassify(ctx context.Context, args []string, stdout, stderr io.Writer) e
 		return err
 	}
 	probs := m.Probabilities(imageEmbeds, textEmbeds)
-	out := classifyOutput{Labels: labels, Prompts: prompts}
+	out := classifyOutput{Labels: labels, Prompts: prompts, Scores: "softmax"}
+	if f := models.FamilyOfModel(m); f != nil && f.Scores.Sigmoid {
+		out.Scores = "sigmoid"
+	}
 	for i, path := range images {
 		img := classifiedImage{Path: path, Scores: map[string]float32{}}
 		best := 0

@@ -1,4 +1,4 @@
-// Command sorter sorts folders of images by what they show, using CLIP zero-shot classification: a Go rewrite
+// Command sorter sorts folders of images by what they show, using zero-shot image classification (CLIP, SigLIP): a Go rewrite
 // of Bellingcat's Smart Image Sorter. This file only dispatches verbs and turns errors into messages for people;
 // the work is in the packages models/clip and sorter.
 package main
@@ -16,7 +16,7 @@ import (
 	"syscall"
 )
 
-const usage = `sorter: sort images into folders by what they show (CLIP zero-shot classification)
+const usage = `sorter: sort images into folders by what they show (CLIP or SigLIP zero-shot classification)
 
 Usage:
   sorter sort --labels "a, b, c" [--source DIR] [--destination DIR] [flags]

@@ -37,7 +37,7 @@ func TestScripts(t *testing.T) {
 	}
 	srv := hubtest.NewServer(t, nil)
 	for _, l := range hubtest.Layouts {
-		srv.AddLayout(l, hubtest.FixtureContent(filepath.Join(fixtures, "clip-tiny"), filepath.Join(fixtures, "clip-tiny-bin")))
+		srv.AddLayout(l, l.Content(fixtures))
 	}
 	testscript.Run(t, testscript.Params{
 		Dir: "testdata/script",
@@ -67,7 +67,8 @@ func TestScripts(t *testing.T) {
 // checkJSON validates the JSON that "sorter embed" or "sorter classify" printed (the file stdout):
 //
 //	checkjson embed DIM IMAGES TEXTS         every embedding has DIM values and unit length
-//	checkjson classify LABEL...              one image per LABEL, whose top label it is; scores sum to 1
+//	checkjson classify LABEL...              one image per LABEL, whose top label it is; scores sum to 1 (softmax)
+//	                                         or are each in (0, 1) (sigmoid)
 func checkJSON(ts *testscript.TestScript, neg bool, args []string) {
 	if neg {
 		ts.Fatalf("checkjson does not support !")
@@ -114,8 +115,22 @@ func checkJSON(ts *testscript.TestScript, neg bool, args []string) {
 			for _, s := range img.Scores {
 				sum += float64(s)
 			}
-			if math.Abs(sum-1) > 1e-5 || len(img.Scores) != len(out.Labels) {
-				ts.Fatalf("%s: %d scores summing to %g", img.Path, len(img.Scores), sum)
+			if len(img.Scores) != len(out.Labels) {
+				ts.Fatalf("%s: %d scores for %d labels", img.Path, len(img.Scores), len(out.Labels))
+			}
+			switch out.Scores {
+			case "softmax":
+				if math.Abs(sum-1) > 1e-5 {
+					ts.Fatalf("%s: softmax scores summing to %g", img.Path, sum)
+				}
+			case "sigmoid":
+				for label, s := range img.Scores {
+					if !(s > 0 && s < 1) {
+						ts.Fatalf("%s: sigmoid score %g for %q", img.Path, s, label)
+					}
+				}
+			default:
+				ts.Fatalf("scores %q, want softmax or sigmoid", out.Scores)
 			}
 			if img.Label != want[i] {
 				ts.Fatalf("%s: label %q, want %q (scores %v)", img.Path, img.Label, want[i], img.Scores)

@@ -36,7 +36,7 @@ func openModel(ctx context.Context, spec, revision string, stderr io.Writer) (mo
 		}
 		return nil, &userError{
 			err:  err,
-			hint: "check that the folder is a complete Hugging Face CLIP checkpoint (config.json, model.safetensors or pytorch_model.bin, preprocessor_config.json, vocab.json, merges.txt)",
+			hint: "check that the folder is a complete Hugging Face CLIP or SigLIP checkpoint (config.json, model.safetensors or pytorch_model.bin, preprocessor_config.json, and its tokenizer files)",
 		}
 	}
 	return m, nil

@@ -81,6 +81,9 @@ func runSort(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		return err
 	}
 	defer m.Close()
+	if note := models.ThresholdNote(m, d.Threshold); note != "" {
+		noteLogger(stderr)("%s", note)
+	}
 	summary, err := sorter.Run(ctx, m, d)
 	bar.finish()
 	if summary != nil {

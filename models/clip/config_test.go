@@ -49,7 +49,7 @@ func TestParseConfigErrors(t *testing.T) {
 	cases := map[string]string{
 		`not json`:                              "not valid JSON",
 		`{"text_config":{},"vision_config":{}}`: `no "model_type"`,
-		`{"model_type":"siglip","text_config":{},"vision_config":{}}`: "(SigLIP) is not supported",
+		`{"model_type":"siglip","text_config":{},"vision_config":{}}`: `expected "clip" (CLIPModel)`,
 		`{"model_type":"bert"}`:                                                            `expected "clip"`,
 		`{"model_type":"clip","vision_config":{}}`:                                         `no "text_config"`,
 		`{"model_type":"clip","text_config":{}}`:                                           `no "vision_config"`,

@@ -16,6 +16,7 @@ import (
 	"path/filepath"
 
 	"github.com/bellingcat/smart-image-sorter/imagefile"
+	"github.com/bellingcat/smart-image-sorter/models/resample"
 )
 
 // preprocessVersion changes whenever this package's decoding or preprocessing code changes the
@@ -122,7 +123,7 @@ func (p *ImageProcessor) preprocessFile(path string, opts imagefile.Options) ([]
 // 3*ImageSize()*ImageSize() float32 values, CHW, channels R, G, B.
 func (p *ImageProcessor) Preprocess(img *image.RGBA) []float32 {
 	out := make([]float32, 3*p.size*p.size)
-	p.preprocessInto(out, viewOf(img))
+	p.preprocessInto(out, img)
 	return out
 }
 
@@ -176,9 +177,10 @@ func floorDiv(a, b int) int {
 }
 
 // preprocessInto writes the CHW values of src into out (len 3*size*size).
-func (p *ImageProcessor) preprocessInto(out []float32, src rgbView) {
+func (p *ImageProcessor) preprocessInto(out []float32, src *image.RGBA) {
 	s := p.size
-	rw, rh := p.resizedSize(src.w, src.h)
+	b := src.Bounds()
+	rw, rh := p.resizedSize(b.Dx(), b.Dy())
 	crop := p.cropRect(rw, rh)
 	if crop.Dx() != s || crop.Dy() != s { // cannot happen after Validate
 		panic(fmt.Sprintf("clip: crop %v is not %dx%d", crop, s, s))
@@ -209,15 +211,15 @@ func (p *ImageProcessor) preprocessInto(out []float32, src rgbView) {
 		}
 	}
 	if p.Config.DoResize {
-		resampleRegion(src, rw, rh, inside, emit)
+		resample.Region(src, rw, rh, inside, resample.Filter(p.Config.Resample), emit)
 		return
 	}
 	// Without resize the crop reads the image directly.
-	if inside.Empty() || src.w == 0 || src.h == 0 {
+	if inside.Empty() {
 		return
 	}
-	region := src.sub(inside)
-	for y := range region.h {
-		emit(y, region.row(y))
+	for y := range inside.Dy() {
+		o := src.PixOffset(b.Min.X+inside.Min.X, b.Min.Y+inside.Min.Y+y)
+		emit(y, src.Pix[o:o+4*w])
 	}
 }

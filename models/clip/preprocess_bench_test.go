@@ -15,6 +15,7 @@ import (
 	"testing"
 
 	"github.com/bellingcat/smart-image-sorter/imagefile"
+	"github.com/bellingcat/smart-image-sorter/models/resample"
 )
 
 // benchPhotos are the JPEGs of $SORTER_BENCH_PHOTOS or /tmp/jpegbench (made with
@@ -34,9 +35,9 @@ func benchPhotos(b *testing.B) []string {
 
 // BenchmarkPreprocessPhotoStages: one op is one pass over every photo of the set; "ms/photo" is
 // the time of the stage per photo. decode is the JPEG decoder (libjpeg-turbo when loaded);
-// preprocess is resize + center crop + rescale/normalise into CHW float32 (Preprocess), with the
-// vector kernels when the CPU has them, and preprocess-scalar the same with the scalar kernels;
-// resize is only the resize of the kept 224x224 region (copied into an image).
+// preprocess is resize + center crop + rescale/normalise into CHW float32 (Preprocess); resize is
+// only the resize of the kept 224x224 region. models/resample's BenchmarkResize compares its vector
+// kernels with the scalar fallback.
 func BenchmarkPreprocessPhotoStages(b *testing.B) {
 	files := benchPhotos(b)
 	p, err := NewImageProcessor(DefaultImageProcessorConfig())
@@ -72,30 +73,20 @@ func BenchmarkPreprocessPhotoStages(b *testing.B) {
 			b.Fatal(err)
 		}
 	}
-	preprocess := func(b *testing.B) {
+	b.Run("preprocess", func(b *testing.B) {
 		out := make([]float32, 3*p.size*p.size)
 		for b.Loop() {
 			for _, m := range imgs {
-				p.preprocessInto(out, viewOf(m))
+				p.preprocessInto(out, m)
 			}
 		}
 		perPhoto(b)
-	}
-	b.Run("preprocess", preprocess) // with the kernels this CPU gets (kernels.name)
-	if kernels.name != scalarKernels.name {
-		b.Run("preprocess-scalar", func(b *testing.B) { // the fallback, for comparison
-			saved := kernels
-			kernels = scalarKernels
-			defer func() { kernels = saved }()
-			preprocess(b)
-		})
-	}
+	})
 	b.Run("resize", func(b *testing.B) {
 		for b.Loop() {
 			for _, m := range imgs {
-				v := viewOf(m)
-				rw, rh := p.resizedSize(v.w, v.h)
-				resizeBicubicRegion(v, rw, rh, p.cropRect(rw, rh))
+				rw, rh := p.resizedSize(m.Rect.Dx(), m.Rect.Dy())
+				resample.Region(m, rw, rh, p.cropRect(rw, rh), resample.Filter(p.Config.Resample), func(int, []uint8) {})
 			}
 		}
 		perPhoto(b)

@@ -3,8 +3,7 @@
 package clip
 
 import (
-	"fmt"
-
+	"github.com/bellingcat/smart-image-sorter/models/transformer"
 	"github.com/bellingcat/smart-image-sorter/models/weights"
 )
 
@@ -19,27 +18,10 @@ var ignoredWeights = []string{
 func expectedWeights(cfg *Config) map[string][]int {
 	w := map[string][]int{}
 	t, v, p := cfg.TextConfig, cfg.VisionConfig, cfg.ProjectionDim
-	encoder := func(prefix string, layers, hidden, intermediate int) {
-		for i := 0; i < layers; i++ {
-			l := fmt.Sprintf("%s.encoder.layers.%d.", prefix, i)
-			for _, proj := range []string{"q_proj", "k_proj", "v_proj", "out_proj"} {
-				w[l+"self_attn."+proj+".weight"] = []int{hidden, hidden}
-				w[l+"self_attn."+proj+".bias"] = []int{hidden}
-			}
-			for _, ln := range []string{"layer_norm1", "layer_norm2"} {
-				w[l+ln+".weight"] = []int{hidden}
-				w[l+ln+".bias"] = []int{hidden}
-			}
-			w[l+"mlp.fc1.weight"] = []int{intermediate, hidden}
-			w[l+"mlp.fc1.bias"] = []int{intermediate}
-			w[l+"mlp.fc2.weight"] = []int{hidden, intermediate}
-			w[l+"mlp.fc2.bias"] = []int{hidden}
-		}
+	encoder := func(prefix string, layers, hidden, intermediate int) { // CLIPEncoder
+		transformer.EncoderWeights(w, prefix, layers, hidden, intermediate)
 	}
-	layerNorm := func(key string, hidden int) {
-		w[key+".weight"] = []int{hidden}
-		w[key+".bias"] = []int{hidden}
-	}
+	layerNorm := func(key string, hidden int) { transformer.LayerNormWeights(w, key, hidden) }
 
 	w["logit_scale"] = []int{}
 	w["text_projection.weight"] = []int{p, t.HiddenSize}

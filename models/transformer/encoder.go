@@ -6,6 +6,8 @@
 package transformer
 
 import (
+	"fmt"
+
 	"github.com/gomlx/compute"
 	"github.com/gomlx/gomlx/core/graph"
 	"github.com/gomlx/gomlx/ml/layers/attention"
@@ -99,4 +101,31 @@ func selfAttention(scope *model.Scope, x *graph.Node, cfg EncoderConfig) *graph.
 	out, _ := attention.Core(q, k, v, attention.LayoutBSHD, attention.CoreOptions{UseCausalMask: cfg.Causal})
 	out = graph.Reshape(out, batch, seq, cfg.Hidden)
 	return Linear(scope.In("out_proj"), out)
+}
+
+// LinearWeights adds the keys of a Linear with bias at key to w: weight [out, in] and bias [out].
+func LinearWeights(w map[string][]int, key string, out, in int) {
+	w[key+".weight"] = []int{out, in}
+	w[key+".bias"] = []int{out}
+}
+
+// LayerNormWeights adds the keys of a LayerNorm over hidden features at key to w.
+func LayerNormWeights(w map[string][]int, key string, hidden int) {
+	w[key+".weight"] = []int{hidden}
+	w[key+".bias"] = []int{hidden}
+}
+
+// EncoderWeights adds to w every key Encoder reads under prefix ("text_model", "vision_model"), with its shape:
+// what a family's weights.Spec lists for its towers.
+func EncoderWeights(w map[string][]int, prefix string, layers, hidden, intermediate int) {
+	for i := 0; i < layers; i++ {
+		l := fmt.Sprintf("%s.encoder.layers.%d.", prefix, i)
+		for _, proj := range []string{"q_proj", "k_proj", "v_proj", "out_proj"} {
+			LinearWeights(w, l+"self_attn."+proj, hidden, hidden)
+		}
+		LayerNormWeights(w, l+"layer_norm1", hidden)
+		LayerNormWeights(w, l+"layer_norm2", hidden)
+		LinearWeights(w, l+"mlp.fc1", intermediate, hidden)
+		LinearWeights(w, l+"mlp.fc2", hidden, intermediate)
+	}
 }

@@ -1,54 +1,33 @@
-// Mirrors Pillow's ImagingResample for 8-bit images with the BICUBIC filter
-// (src/libImaging/Resample.c: bicubic_filter, precompute_coeffs, normalize_coeffs_8bpc,
-// ImagingResampleHorizontal_8bpc, ImagingResampleVertical_8bpc, ImagingResampleInner),
-// reproduced bit-exactly: double-precision weights rounded to 22-bit fixed point, integer sums,
-// an 8-bit intermediate image between the horizontal and the vertical pass.
+// Package resample is Pillow's Image.resize for 8-bit RGB images with the BILINEAR and BICUBIC
+// filters: ImagingResample of Pillow's src/libImaging/Resample.c (bilinear_filter,
+// bicubic_filter, precompute_coeffs, normalize_coeffs_8bpc, ImagingResampleHorizontal_8bpc,
+// ImagingResampleVertical_8bpc, ImagingResampleInner), reproduced bit-exactly: double-precision
+// weights rounded to 22-bit fixed point, integer sums, an 8-bit intermediate image between the
+// horizontal and the vertical pass. Hugging Face's PIL-based image processors (CLIP's, SigLIP's)
+// resize with Pillow, so every model family's preprocessing resizes with this package.
 //
 // Unlike Pillow, only the output pixels inside a requested region are computed (each output
 // pixel depends only on its own weights, so the values are the same); a 1000x50 image resized
 // to 4480x224 and cropped to 224x224 costs 224 columns, not 4480. The horizontal pass runs only on
 // the input rows the kept output rows read, one row at a time into a small ring that the vertical
-// pass reads, and each finished row goes straight to the caller (preprocess.go normalises it into
-// the CHW planes): no whole intermediate image. The per-row kernels are scalar Go here and AVX2 in
+// pass reads, and each finished row goes straight to the caller (which normalises it into its
+// CHW planes): no whole intermediate image. The per-row kernels are scalar Go here and AVX2 in
 // resize_avx2.go; all compute the same integer sums (TestResizeMatchesReference checks them against
 // a direct transcription of Resample.c, resize_ref_test.go).
-
-package clip
+package resample
 
 import (
+	"fmt"
 	"image"
 	"math"
 	"sync"
 )
 
 const (
-	bicubicSupport = 2.0        // bicubic_filter's support, in input pixels at scale 1
-	precisionBits  = 32 - 8 - 2 // PRECISION_BITS in Resample.c
-	fixedHalf      = 1 << (precisionBits - 1)
-	fixedOne       = 1 << precisionBits
+	precisionBits = 32 - 8 - 2 // PRECISION_BITS in Resample.c
+	fixedHalf     = 1 << (precisionBits - 1)
+	fixedOne      = 1 << precisionBits
 )
-
-// bicubicFilter is Pillow's bicubic_filter: Keys cubic convolution with a = -0.5. The explicit
-// float64 conversions keep Go from fusing multiply-adds, so every step rounds as in C.
-func bicubicFilter(x float64) float64 {
-	const a = -0.5
-	if x < 0 {
-		x = -x
-	}
-	if x < 1 {
-		// ((a + 2.0) * x - (a + 3.0)) * x * x + 1
-		t := float64((a+2)*x) - (a + 3)
-		t = float64(t * x)
-		return float64(t*x) + 1
-	}
-	if x < 2 {
-		// (((x - 5) * x + 8) * x - 4) * a
-		t := float64((x-5)*x) + 8
-		t = float64(t*x) - 4
-		return t * a
-	}
-	return 0
-}
 
 // axisWeights holds the fixed-point filter taps for output indices [first, first+len(xmin)) of
 // one axis: output index first+i reads input indices xmin[i] .. xmin[i]+n[i]-1 with weights
@@ -71,15 +50,15 @@ type axisWeights struct {
 }
 
 // newAxisWeights is precompute_coeffs followed by normalize_coeffs_8bpc, for an axis of inSize
-// input pixels resampled to outSize, restricted to the output indices [first, last).
-func newAxisWeights(inSize, outSize, first, last int) axisWeights {
+// input pixels resampled to outSize with filter k, restricted to the output indices [first, last).
+func newAxisWeights(k kernel, inSize, outSize, first, last int) axisWeights {
 	// scale = (double)(in1 - in0) / outSize, with in0 = 0 and in1 = inSize held as C floats.
 	scale := float64(float32(inSize)) / float64(outSize)
 	filterscale := scale
 	if filterscale < 1 {
 		filterscale = 1
 	}
-	support := bicubicSupport * filterscale
+	support := k.support * filterscale
 	ksize := int(math.Ceil(support))*2 + 1
 	ss := 1.0 / filterscale
 
@@ -109,11 +88,11 @@ func newAxisWeights(inSize, outSize, first, last int) axisWeights {
 		}
 		ww := 0.0
 		for x := range n {
-			v := bicubicFilter((float64(x+xmin) - center + 0.5) * ss)
+			v := k.weight((float64(x+xmin) - center + 0.5) * ss)
 			pre[x] = v
 			ww += v
 		}
-		k := w.k[i*ksize : i*ksize+n]
+		fixed := w.k[i*ksize : i*ksize+n]
 		for x := range n {
 			v := pre[x]
 			if ww != 0 {
@@ -121,9 +100,9 @@ func newAxisWeights(inSize, outSize, first, last int) axisWeights {
 			}
 			// normalize_coeffs_8bpc: round half away from zero at 2^22.
 			if v < 0 {
-				k[x] = int32(float64(v*fixedOne) - 0.5)
+				fixed[x] = int32(float64(v*fixedOne) - 0.5)
 			} else {
-				k[x] = int32(float64(v*fixedOne) + 0.5)
+				fixed[x] = int32(float64(v*fixedOne) + 0.5)
 			}
 		}
 		w.xmin[i] = xmin
@@ -139,6 +118,7 @@ const weightsCacheBytes = 4 << 20
 
 type weightsKey struct {
 	kernels                      string
+	filter                       Filter
 	horizontal                   bool
 	inSize, outSize, first, last int
 }
@@ -149,10 +129,10 @@ var weightsCache struct {
 	bytes int
 }
 
-// cachedAxisWeights returns newAxisWeights(inSize, outSize, first, last), prepared for kern's
-// horizontal kernel if horizontal.
-func cachedAxisWeights(kern *resampleKernels, horizontal bool, inSize, outSize, first, last int) *axisWeights {
-	key := weightsKey{kern.name, horizontal, inSize, outSize, first, last}
+// cachedAxisWeights returns newAxisWeights for filter f, prepared for kern's horizontal kernel if
+// horizontal.
+func cachedAxisWeights(kern *resampleKernels, f Filter, horizontal bool, inSize, outSize, first, last int) *axisWeights {
+	key := weightsKey{kern.name, f, horizontal, inSize, outSize, first, last}
 	c := &weightsCache
 	c.Lock()
 	w, ok := c.m[key]
@@ -160,7 +140,7 @@ func cachedAxisWeights(kern *resampleKernels, horizontal bool, inSize, outSize, 
 	if ok {
 		return w
 	}
-	nw := newAxisWeights(inSize, outSize, first, last)
+	nw := newAxisWeights(mustKernel(f), inSize, outSize, first, last)
 	w = &nw
 	if horizontal && kern.prepare != nil {
 		kern.prepare(w, inSize)
@@ -205,20 +185,17 @@ func viewOf(m *image.RGBA) rgbView {
 	return rgbView{pix: m.Pix[m.PixOffset(b.Min.X, b.Min.Y):], stride: m.Stride, w: b.Dx(), h: b.Dy()}
 }
 
-// sub returns the pixels of r (in v's coordinates) without copying.
-func (v rgbView) sub(r image.Rectangle) rgbView {
-	if r.Empty() {
-		return rgbView{}
-	}
-	return rgbView{pix: v.pix[r.Min.Y*v.stride+4*r.Min.X:], stride: v.stride, w: r.Dx(), h: r.Dy()}
-}
-
 // row returns the 4*w bytes of row y.
 func (v rgbView) row(y int) []uint8 {
 	return v.pix[y*v.stride : y*v.stride+4*v.w]
 }
 
-func (v rgbView) toRGBA() *image.RGBA {
+// toRGBA copies v into a new image; an empty v becomes a w x h image of zeros (Resize of an empty
+// image).
+func (v rgbView) toRGBA(w, h int) *image.RGBA {
+	if v.w == 0 || v.h == 0 {
+		return image.NewRGBA(image.Rect(0, 0, w, h))
+	}
 	m := image.NewRGBA(image.Rect(0, 0, v.w, v.h))
 	for y := range v.h {
 		copy(m.Pix[y*m.Stride:y*m.Stride+4*v.w], v.row(y))
@@ -250,7 +227,8 @@ var kernels = scalarKernels
 
 // The scalar kernels multiply red and green together in one 64-bit product: with
 // rg = red + green<<32 and weights k, sum(rg*k) = R + G<<32 where R and G, the two channel sums,
-// each fit in an int32 (|sum| < 255 * 1.3 * 2^22 < 2^31). The low 32 bits are then R exactly and
+// each fit in an int32 (|sum| < 255 * 1.3 * 2^22 < 2^31: a window's absolute weights add up to at
+// most 1 for bilinear, under 1.3 for bicubic). The low 32 bits are then R exactly and
 // the rest G (wrap-around in the partial sums cancels out). Two multiplications per pixel and tap
 // instead of three: scalar multiplication throughput is what limits these loops.
 const rgHalf = int64(fixedHalf) | int64(fixedHalf)<<32
@@ -308,20 +286,38 @@ func verticalScalarFrom(dst []uint8, rows [][]uint8, k []int32, x0 int) {
 	}
 }
 
-// resampleRegion computes region r (in output coordinates) of src resized to outW x outH as
-// Pillow's Image.resize((outW, outH), BICUBIC) would, and hands it to emit one row at a time:
-// emit(y, row) gets row r.Min.Y+y as 4*r.Dx() bytes (RGB, alpha undefined), valid only during the
-// call. As in Pillow, the horizontal pass runs only if the width changes and the vertical pass
-// only if the height changes.
+// Region computes region r (in output coordinates) of src resized to outW x outH as Pillow's
+// Image.resize((outW, outH), f) computes it for an RGB image, and hands it to emit one row at a
+// time: emit(y, row) gets row r.Min.Y+y as 4*r.Dx() bytes (RGB then a byte to ignore, as in
+// image.RGBA), valid only during the call. The alpha of src is ignored. As in Pillow, the
+// horizontal pass runs only if the width changes and the vertical pass only if the height changes;
+// nothing is emitted when r does not meet the output or src is empty. f must be Implemented.
 //
 // Rows of the horizontal pass are kept in a ring just large enough for one vertical window, and
 // each is computed once, when the first output row that needs it is reached: the intermediate
 // image is never whole in memory.
-func resampleRegion(src rgbView, outW, outH int, r image.Rectangle, emit func(y int, row []uint8)) {
-	resampleRegionWith(&kernels, src, outW, outH, r, emit)
+func Region(src *image.RGBA, outW, outH int, r image.Rectangle, f Filter, emit func(y int, row []uint8)) {
+	resampleRegionWith(&kernels, f, viewOf(src), outW, outH, r, emit)
 }
 
-func resampleRegionWith(kern *resampleKernels, src rgbView, outW, outH int, r image.Rectangle, emit func(y int, row []uint8)) {
+// Resize returns src resized to w x h as Pillow's img.resize((w, h), f) on an RGB image, alpha 255.
+// f must be Implemented.
+func Resize(src *image.RGBA, w, h int, f Filter) *image.RGBA {
+	return resizeRegionWith(&kernels, f, viewOf(src), w, h, image.Rect(0, 0, w, h)).toRGBA(w, h)
+}
+
+// mustKernel is f's kernel; an unimplemented filter is a programming error (callers check
+// Implemented when they read a config).
+func mustKernel(f Filter) kernel {
+	k, ok := kernelOf(f)
+	if !ok {
+		panic(fmt.Sprintf("resample: filter %d (%s) is not implemented", int(f), f))
+	}
+	return k
+}
+
+func resampleRegionWith(kern *resampleKernels, f Filter, src rgbView, outW, outH int, r image.Rectangle, emit func(y int, row []uint8)) {
+	mustKernel(f)
 	r = r.Intersect(image.Rect(0, 0, outW, outH))
 	if r.Empty() || src.w == 0 || src.h == 0 {
 		return
@@ -331,7 +327,7 @@ func resampleRegionWith(kern *resampleKernels, src rgbView, outW, outH int, r im
 	rowBytes := 4 * r.Dx()
 	var wx *axisWeights
 	if needH {
-		wx = cachedAxisWeights(kern, true, src.w, outW, r.Min.X, r.Max.X)
+		wx = cachedAxisWeights(kern, f, true, src.w, outW, r.Min.X, r.Max.X)
 	}
 	if !needV {
 		if !needH {
@@ -356,7 +352,7 @@ func resampleRegionWith(kern *resampleKernels, src rgbView, outW, outH int, r im
 		return
 	}
 
-	wy := cachedAxisWeights(kern, false, src.h, outH, r.Min.Y, r.Max.Y)
+	wy := cachedAxisWeights(kern, f, false, src.h, outH, r.Min.Y, r.Max.Y)
 	window := 0 // most rows any output row reads
 	for _, n := range wy.n {
 		window = max(window, n)
@@ -404,19 +400,15 @@ func resampleRegionWith(kern *resampleKernels, src rgbView, outW, outH int, r im
 	}
 }
 
-// resizeBicubicRegion returns region r (in output coordinates, inside outW x outH) of src resized
-// to outW x outH as Pillow's Image.resize((outW, outH), BICUBIC) would compute it, alpha 255.
-func resizeBicubicRegion(src rgbView, outW, outH int, r image.Rectangle) rgbView {
-	return resizeBicubicRegionWith(&kernels, src, outW, outH, r)
-}
-
-func resizeBicubicRegionWith(kern *resampleKernels, src rgbView, outW, outH int, r image.Rectangle) rgbView {
+// resizeRegionWith returns region r (in output coordinates, inside outW x outH) of src resized to
+// outW x outH with f, computed by kern, alpha 255.
+func resizeRegionWith(kern *resampleKernels, f Filter, src rgbView, outW, outH int, r image.Rectangle) rgbView {
 	r = r.Intersect(image.Rect(0, 0, outW, outH))
 	if r.Empty() || src.w == 0 || src.h == 0 {
 		return rgbView{}
 	}
 	out := rgbView{pix: make([]uint8, 4*r.Dx()*r.Dy()), stride: 4 * r.Dx(), w: r.Dx(), h: r.Dy()}
-	resampleRegionWith(kern, src, outW, outH, r, func(y int, row []uint8) {
+	resampleRegionWith(kern, f, src, outW, outH, r, func(y int, row []uint8) {
 		d := out.row(y)
 		copy(d, row)
 		for i := 3; i < len(d); i += 4 {
@@ -424,14 +416,4 @@ func resizeBicubicRegionWith(kern *resampleKernels, src rgbView, outW, outH int,
 		}
 	})
 	return out
-}
-
-// resizeBicubic resizes the whole image: Pillow's img.resize((w, h), Image.BICUBIC) on an RGB
-// image. The alpha of the result is 255.
-func resizeBicubic(src *image.RGBA, w, h int) *image.RGBA {
-	v := resizeBicubicRegion(viewOf(src), w, h, image.Rect(0, 0, w, h))
-	if v.w == 0 || v.h == 0 {
-		return image.NewRGBA(image.Rect(0, 0, w, h))
-	}
-	return v.toRGBA()
 }

@@ -14,7 +14,7 @@
 // Vector registers are cleared (VZEROUPPER) before returning, so that SSE code running later on
 // the thread (math.Exp, for one) pays no AVX-SSE transition penalty.
 
-package clip
+package resample
 
 import (
 	"encoding/binary"

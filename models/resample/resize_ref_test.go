@@ -1,13 +1,82 @@
 // The resize as first written (a direct transcription of Resample.c's two passes over whole
-// intermediate images), kept as the reference that the fast kernels of resize.go are compared
-// with on random images.
+// intermediate images, and of precompute_coeffs and normalize_coeffs_8bpc for the whole axis as
+// Pillow computes it), kept as the reference that resize.go's region-restricted weights and fast
+// kernels are compared with on random images.
 
-package clip
+package resample
 
-import "image"
+import (
+	"image"
+	"math"
+)
+
+// refAxisWeights is precompute_coeffs (ImagingResample's call with in0 = 0, in1 = inSize) then
+// normalize_coeffs_8bpc, for every output index as Pillow computes them, then the outputs
+// [first, last) kept.
+func refAxisWeights(f Filter, inSize, outSize, first, last int) axisWeights {
+	filter := mustKernel(f)
+	var in0, in1 float32 = 0, float32(inSize)
+	scale := float64(in1-in0) / float64(outSize)
+	filterscale := scale
+	if filterscale < 1.0 {
+		filterscale = 1.0
+	}
+	support := filter.support * filterscale
+	ksize := int(math.Ceil(support))*2 + 1
+	bounds := make([]int, 2*outSize)
+	prekk := make([]float64, outSize*ksize)
+	for xx := range outSize {
+		center := float64(in0) + (float64(xx)+0.5)*scale
+		ww := 0.0
+		ss := 1.0 / filterscale
+		xmin := int(center - support + 0.5) // (int) truncates toward zero
+		if xmin < 0 {
+			xmin = 0
+		}
+		xmax := int(center + support + 0.5)
+		if xmax > inSize {
+			xmax = inSize
+		}
+		xmax -= xmin
+		k := prekk[xx*ksize : (xx+1)*ksize]
+		for x := range xmax {
+			w := filter.weight((float64(x+xmin) - center + 0.5) * ss)
+			k[x] = w
+			ww += w
+		}
+		for x := range xmax {
+			if ww != 0.0 {
+				k[x] /= ww
+			}
+		}
+		bounds[2*xx], bounds[2*xx+1] = xmin, xmax
+	}
+	kk := make([]int32, len(prekk))
+	for x, v := range prekk {
+		if v < 0 {
+			kk[x] = int32(-0.5 + v*(1<<precisionBits))
+		} else {
+			kk[x] = int32(0.5 + v*(1<<precisionBits))
+		}
+	}
+	w := axisWeights{first: first, ksize: ksize, k: kk[first*ksize : last*ksize]}
+	for xx := first; xx < last; xx++ {
+		w.xmin = append(w.xmin, bounds[2*xx])
+		w.n = append(w.n, bounds[2*xx+1])
+	}
+	return w
+}
 
 func refNewRGBView(w, h int) rgbView {
 	return rgbView{pix: make([]uint8, 4*w*h), stride: 4 * w, w: w, h: h}
+}
+
+// sub returns the pixels of r (in v's coordinates) without copying.
+func (v rgbView) sub(r image.Rectangle) rgbView {
+	if r.Empty() {
+		return rgbView{}
+	}
+	return rgbView{pix: v.pix[r.Min.Y*v.stride+4*r.Min.X:], stride: v.stride, w: r.Dx(), h: r.Dy()}
 }
 
 // refResampleHorizontal is ImagingResampleHorizontal_8bpc: dst row y is src row y0+y filtered along
@@ -64,11 +133,11 @@ func refResampleVertical(dst, src rgbView, y0 int, wy *axisWeights, acc []int32)
 	}
 }
 
-// refResizeBicubicRegion returns region r (in output coordinates, inside outW x outH) of src resized
-// to outW x outH as Pillow's Image.resize((outW, outH), BICUBIC) would compute it. As in Pillow,
+// refResizeRegion returns region r (in output coordinates, inside outW x outH) of src resized to
+// outW x outH as Pillow's Image.resize((outW, outH), f) would compute it. As in Pillow,
 // the horizontal pass runs only if the width changes and the vertical pass only if the height
 // changes; when neither does, the result shares src's pixels.
-func refResizeBicubicRegion(src rgbView, outW, outH int, r image.Rectangle) rgbView {
+func refResizeRegion(f Filter, src rgbView, outW, outH int, r image.Rectangle) rgbView {
 	r = r.Intersect(image.Rect(0, 0, outW, outH))
 	if r.Empty() || src.w == 0 || src.h == 0 {
 		return rgbView{}
@@ -83,14 +152,14 @@ func refResizeBicubicRegion(src rgbView, outW, outH int, r image.Rectangle) rgbV
 	rowFirst, rowLast := r.Min.Y, r.Max.Y
 	var wy axisWeights
 	if needV {
-		wy = newAxisWeights(src.h, outH, r.Min.Y, r.Max.Y)
+		wy = refAxisWeights(f, src.h, outH, r.Min.Y, r.Max.Y)
 		last := len(wy.xmin) - 1
 		rowFirst, rowLast = wy.xmin[0], wy.xmin[last]+wy.n[last]
 	}
 
 	var mid rgbView // [rowFirst, rowLast) x r's columns, 8-bit as in Pillow's imTemp
 	if needH {
-		wx := newAxisWeights(src.w, outW, r.Min.X, r.Max.X)
+		wx := refAxisWeights(f, src.w, outW, r.Min.X, r.Max.X)
 		mid = refNewRGBView(r.Dx(), rowLast-rowFirst)
 		refResampleHorizontal(mid, src, rowFirst, &wx)
 	} else {
