@@ -13,15 +13,25 @@ import (
 	"github.com/bellingcat/smart-image-sorter/sorter"
 )
 
-// TestSortThenResort runs what the notebook's form and re-sort cells run, on the sample photos with the
-// fixture model: files land in label folders, the summary and a gallery with a thumbnail per image are
-// shown, and the re-sort embeds no image again.
+// TestSortThenResort runs what the notebook's form and re-sort cells run, on the sample photos with each family's
+// fixture model: files land in label folders, the summary and a gallery with a thumbnail per image are shown, and
+// the re-sort embeds no image again. With SigLIP, a threshold meant for CLIP's scores gets a note.
 func TestSortThenResort(t *testing.T) {
+	for _, ckpt := range []string{"clip-tiny", "siglip-tiny", "siglip2-tiny"} {
+		t.Run(ckpt, func(t *testing.T) { testSortThenResort(t, ckpt) })
+	}
+}
+
+func testSortThenResort(t *testing.T, ckpt string) {
 	isolate(t)
 	src := copyDir(t, filepath.Join(repoDir(t), "samples", "photos"))
 	dest := filepath.Join(t.TempDir(), "labelled")
-	s := Settings{Source: src, Destination: dest, Model: fixtureModel(t), Labels: "a cat, a rocket, text",
-		Operation: "copy", Threshold: 0}
+	s := Settings{Source: src, Destination: dest, Model: filepath.Join(repoDir(t), "testdata", "fixtures", ckpt),
+		Labels: "a cat, a rocket, text", Operation: "copy"}
+	siglip := strings.HasPrefix(ckpt, "siglip")
+	if siglip {
+		s.Threshold = 0.5
+	}
 
 	rec := &recorder{}
 	sum, err := Sort(context.Background(), s, rec)
@@ -47,6 +57,9 @@ func TestSortThenResort(t *testing.T) {
 		t.Errorf("the text version lacks the summary:\n%s", rec.text())
 	}
 
+	if note := "Note: threshold 0.5 with a SigLIP model"; strings.Contains(rec.text(), note) != siglip {
+		t.Errorf("the threshold note is shown: %v, want %v:\n%s", !siglip, siglip, rec.text())
+	}
 	if strings.Contains(html, `class="sis sis-note"`) {
 		t.Errorf("a note, though the labels had no empty item:\n%s", rec.text())
 	}
