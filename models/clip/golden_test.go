@@ -3,18 +3,12 @@
 package clip
 
 import (
-	"encoding/json"
 	"fmt"
-	"math"
-	"os"
 	"path/filepath"
-	"strings"
-	"sync"
 	"testing"
 
-	"github.com/bellingcat/smart-image-sorter/imagefile"
 	"github.com/bellingcat/smart-image-sorter/models/engine/enginetest"
-	"github.com/bellingcat/smart-image-sorter/models/weights"
+	"github.com/bellingcat/smart-image-sorter/models/goldentest"
 	"github.com/gomlx/compute"
 )
 
@@ -23,143 +17,23 @@ const fixturesDir = "../../testdata/fixtures"
 
 var checkpoints = []string{"clip-tiny", "clip-tiny-gelu-f16"}
 
-// golden is the part of golden.json the tests read.
-type golden struct {
-	Images []struct {
-		File            string  `json:"file"`
-		Top1            string  `json:"top1"`
-		Top1Margin      float64 `json:"top1_margin"`
-		PixelValuesAtol float64 `json:"pixel_values_atol"`
-		// Geometry, for the preprocessing tests.
-		Format          string `json:"format"`
-		ModeOnOpen      string `json:"mode_on_open"`
-		SizeAfterExif   []int  `json:"size_after_exif_transpose"`
-		ResizedSizeWH   []int  `json:"resized_size_wh"`
-		CropLeftTop     []int  `json:"crop_left_top"`
-		ExifOrientation *int   `json:"exif_orientation"`
-	} `json:"images"`
-	ImageDir string   `json:"image_dir"`
-	Labels   []string `json:"labels"`
-	Template string   `json:"hypothesis_template"`
-	Prompts  []string `json:"prompts"`
-	TokenIDs [][]int  `json:"prompt_token_ids"`
+// fixtureModels are the fixture checkpoints, loaded once per test binary and engine.
+var fixtureModels = goldentest.Models[*Model]{
+	Load: func(dir string, backend compute.Backend) (*Model, error) { return Load(dir, Options{Backend: backend}) },
 }
 
-// goldenTensors are the reference outputs of one checkpoint.
-type goldenTensors struct {
-	golden
-	dir                            string
-	pixelsFlat                     []float32   // pixel_values, [image, 3, S, S] flattened
-	pixelShape                     []int       // [image, 3, S, S]
-	pixels                         [][]float32 // pixelsFlat as rows: [image][3*S*S]
-	imageEmbeds, textEmbeds, probs [][]float32
-	logits                         [][]float32
+// loadTestModel loads a fixture checkpoint on the named engine of enginetest.Backends, once per test binary.
+func loadTestModel(t testing.TB, checkpoint, engine string) *Model {
+	return fixtureModels.Get(t, filepath.Join(fixturesDir, checkpoint), engine)
 }
 
-func loadGolden(t testing.TB, checkpoint string) *goldenTensors {
-	t.Helper()
-	dir := filepath.Join(fixturesDir, checkpoint)
-	data, err := os.ReadFile(filepath.Join(dir, "golden.json"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	g := &goldenTensors{dir: dir}
-	if err := json.Unmarshal(data, &g.golden); err != nil {
-		t.Fatal(err)
-	}
-	st, err := weights.ReadSafetensors(filepath.Join(dir, "golden.safetensors"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st.Close()
-	split := func(flat []float32, n int) [][]float32 {
-		per := len(flat) / n
-		out := make([][]float32, n)
-		for i := range out {
-			out[i] = flat[i*per : (i+1)*per]
-		}
-		return out
-	}
-	rows := func(name string) [][]float32 {
-		flat, shape, err := st.Float32(name)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return split(flat, shape[0])
-	}
-	if g.pixelsFlat, g.pixelShape, err = st.Float32("pixel_values"); err != nil {
-		t.Fatal(err)
-	}
-	if sh := g.pixelShape; len(sh) != 4 || sh[0] != len(g.Images) || sh[1] != 3 || sh[2] != sh[3] {
-		t.Fatalf("pixel_values shape %v, want [%d 3 S S]", sh, len(g.Images))
-	}
-	g.pixels = split(g.pixelsFlat, g.pixelShape[0])
-	g.imageEmbeds = rows("image_embeds")
-	g.textEmbeds = rows("text_embeds")
-	g.probs = rows("probs")
-	g.logits = rows("logits_per_image")
-	return g
+// loadGolden reads a fixture checkpoint's goldens, once per test binary.
+func loadGolden(t testing.TB, checkpoint string) *goldentest.Golden {
+	return goldentest.Load(t, filepath.Join(fixturesDir, checkpoint))
 }
 
 // testBackends are the engines tests run on: the pure-Go one always, ONNX Runtime where it starts.
 func testBackends(t testing.TB) map[string]compute.Backend { return enginetest.Backends(t) }
-
-// loadTestModel loads a fixture checkpoint on the given backend, once per test binary.
-func loadTestModel(t testing.TB, checkpoint, backendName string) *Model {
-	t.Helper()
-	key := checkpoint + "@" + backendName
-	modelsMu.Lock()
-	defer modelsMu.Unlock()
-	if m, ok := models[key]; ok {
-		return m
-	}
-	b := testBackends(t)[backendName]
-	m, err := Load(filepath.Join(fixturesDir, checkpoint), Options{Backend: b})
-	if err != nil {
-		t.Fatal(err)
-	}
-	models[key] = m
-	return m
-}
-
-var (
-	modelsMu sync.Mutex
-	models   = map[string]*Model{}
-)
-
-// maxDiff returns the largest absolute difference between two matrices and where it is.
-func maxDiff(got, want [][]float32) (diff float64, row, col int) {
-	row, col = -1, -1
-	for i := range want {
-		if i >= len(got) || len(got[i]) != len(want[i]) {
-			return math.Inf(1), i, -1
-		}
-		for j := range want[i] {
-			d := math.Abs(float64(got[i][j]) - float64(want[i][j]))
-			if d > diff || math.IsNaN(d) {
-				diff, row, col = d, i, j
-			}
-		}
-	}
-	if len(got) != len(want) {
-		return math.Inf(1), len(want), -1
-	}
-	return diff, row, col
-}
-
-func checkClose(t *testing.T, what string, got, want [][]float32, tol float64) {
-	t.Helper()
-	diff, row, col := maxDiff(got, want)
-	if diff > tol || math.IsNaN(diff) {
-		if col >= 0 {
-			t.Errorf("%s: largest difference %.3g at [%d][%d] (got %g, want %g) exceeds %g", what, diff, row, col, got[row][col], want[row][col], tol)
-		} else {
-			t.Errorf("%s: shape mismatch at row %d: got %d rows, want %d", what, row, len(got), len(want))
-		}
-		return
-	}
-	t.Logf("%s: max abs difference %.3g (tolerance %g)", what, diff, tol)
-}
 
 // TestGoldenFromPixelValues feeds the golden pixel_values and prompts and compares embeddings and probabilities.
 func TestGoldenFromPixelValues(t *testing.T) {
@@ -168,80 +42,39 @@ func TestGoldenFromPixelValues(t *testing.T) {
 		for name := range testBackends(t) {
 			t.Run(ckpt+"/"+name, func(t *testing.T) {
 				m := loadTestModel(t, ckpt, name)
-				imageEmbeds, err := m.EmbedImages(g.pixels)
+				imageEmbeds, err := m.EmbedImages(g.Pixels)
 				if err != nil {
 					t.Fatal(err)
 				}
-				checkClose(t, "image_embeds", imageEmbeds, g.imageEmbeds, 1e-4)
+				goldentest.CheckClose(t, "image_embeds", imageEmbeds, g.ImageEmbeds, 1e-4)
 
 				for i, p := range g.Prompts {
 					ids, _ := m.Tokenizer.Tokenize(p, 77)
-					if fmt.Sprint(ids) != fmt.Sprint(g.TokenIDs[i]) {
-						t.Errorf("prompt %q: ids %v, want %v", p, ids, g.TokenIDs[i])
+					if fmt.Sprint(ids) != fmt.Sprint(g.PromptTokenIDs[i]) {
+						t.Errorf("prompt %q: ids %v, want %v", p, ids, g.PromptTokenIDs[i])
 					}
 				}
 				textEmbeds, err := m.EmbedTexts(g.Prompts)
 				if err != nil {
 					t.Fatal(err)
 				}
-				checkClose(t, "text_embeds", textEmbeds, g.textEmbeds, 1e-4)
-				checkClose(t, "logits_per_image", Logits(imageEmbeds, textEmbeds, m.LogitScale()), g.logits, 1e-3)
-				checkClose(t, "probs", m.Probabilities(imageEmbeds, textEmbeds), g.probs, 1e-4)
+				goldentest.CheckClose(t, "text_embeds", textEmbeds, g.TextEmbeds, 1e-4)
+				goldentest.CheckClose(t, "logits_per_image", Logits(imageEmbeds, textEmbeds, m.LogitScale()), g.Logits, 1e-3)
+				goldentest.CheckClose(t, "probs", m.Probabilities(imageEmbeds, textEmbeds), g.Probs, 1e-4)
 			})
 		}
 	}
 }
 
-// TestGoldenEndToEnd starts from the image files: top-1 must match on every image, probabilities within 3e-2.
-// With libjpeg-turbo decoding JPEGs the pixel_values are Pillow's exactly, so the tolerances are those for
-// golden pixel_values.
+// TestGoldenEndToEnd starts from the image files on every engine: image embeddings and scores within the
+// README's end-to-end tolerances, and the top-1 label of every image identical (goldentest.CheckPipeline).
 func TestGoldenEndToEnd(t *testing.T) {
-	embedTol, probTol := 1e-2, 3e-2 // Go's image/jpeg: JPEG pixels differ from Pillow's (README "Tolerances")
-	if imagefile.ExactJPEG() {
-		embedTol, probTol = 1e-4, 1e-4
-	}
 	for _, ckpt := range checkpoints {
 		g := loadGolden(t, ckpt)
-		for name := range testBackends(t) {
-			t.Run(ckpt+"/"+name, func(t *testing.T) {
-				m := loadTestModel(t, ckpt, name)
-				paths := make([]string, len(g.Images))
-				for i, img := range g.Images {
-					paths[i] = filepath.Join(g.dir, g.ImageDir, img.File)
-				}
-				imageEmbeds, err := m.EmbedImageFiles(paths)
-				if err != nil {
-					t.Fatal(err)
-				}
-				checkClose(t, "image_embeds from files", imageEmbeds, g.imageEmbeds, embedTol)
-				prompts := make([]string, len(g.Labels))
-				for i, label := range g.Labels {
-					prompts[i] = strings.ReplaceAll(g.Template, "{}", label)
-				}
-				textEmbeds, err := m.EmbedTexts(prompts)
-				if err != nil {
-					t.Fatal(err)
-				}
-				probs := m.Probabilities(imageEmbeds, textEmbeds)
-				checkClose(t, "probs from files", probs, g.probs, probTol)
-				for i, img := range g.Images {
-					if got := g.Labels[argmax(probs[i])]; got != img.Top1 {
-						t.Errorf("%s: top-1 %q, want %q (scores %v)", img.File, got, img.Top1, probs[i])
-					}
-				}
-			})
+		for engine := range enginetest.Backends(t) {
+			t.Run(ckpt+"/"+engine, func(t *testing.T) { goldentest.CheckPipeline(t, g, loadTestModel(t, ckpt, engine)) })
 		}
 	}
-}
-
-func argmax(row []float32) int {
-	best := 0
-	for i, v := range row {
-		if v > row[best] {
-			best = i
-		}
-	}
-	return best
 }
 
 // TestTextPaddingInvariance checks the claim textTower relies on: padding a prompt after its end-of-text token
@@ -256,5 +89,5 @@ func TestTextPaddingInvariance(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	checkClose(t, "padded embedding", batched[:1], alone, 1e-6)
+	goldentest.CheckClose(t, "padded embedding", batched[:1], alone, 1e-6)
 }

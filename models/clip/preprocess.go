@@ -7,15 +7,13 @@
 package clip
 
 import (
-	"crypto/sha256"
-	"encoding/binary"
-	"encoding/hex"
 	"fmt"
 	"image"
-	"math"
 	"path/filepath"
+	"strings"
 
 	"github.com/bellingcat/smart-image-sorter/imagefile"
+	"github.com/bellingcat/smart-image-sorter/models/imageproc"
 	"github.com/bellingcat/smart-image-sorter/models/resample"
 )
 
@@ -28,8 +26,8 @@ const preprocessVersion = "clip-preprocess-1"
 type ImageProcessor struct {
 	Config ImageProcessorConfig
 
-	size        int             // side of the output
-	lut         [3][256]float32 // 8-bit value -> rescaled and normalised value, per channel
+	size        int              // side of the output
+	table       *imageproc.Table // 8-bit value -> rescaled and normalised value, per channel
 	fingerprint string
 }
 
@@ -42,21 +40,7 @@ func NewImageProcessor(cfg ImageProcessorConfig) (*ImageProcessor, error) {
 	if err != nil {
 		return nil, err
 	}
-	p := &ImageProcessor{Config: cfg, size: size}
-	for c := range 3 {
-		for v := range 256 {
-			// rescale: image.astype(float64) * scale, then .astype(float32)
-			x := float32(v)
-			if cfg.DoRescale {
-				x = float32(float64(v) * cfg.RescaleFactor)
-			}
-			// normalize: (image - mean) / std with mean and std cast to float32
-			if cfg.DoNormalize {
-				x = float32(x-float32(cfg.ImageMean[c])) / float32(cfg.ImageStd[c])
-			}
-			p.lut[c][v] = x
-		}
-	}
+	p := &ImageProcessor{Config: cfg, size: size, table: cfg.Table()}
 	p.fingerprint = p.computeFingerprint()
 	return p, nil
 }
@@ -80,28 +64,16 @@ func (p *ImageProcessor) Fingerprint() string { return p.fingerprint }
 
 func (p *ImageProcessor) computeFingerprint() string {
 	c := p.Config
-	h := sha256.New()
-	fmt.Fprintf(h, "%s|resize=%v", preprocessVersion, c.DoResize)
-	if dec := imagefile.DecoderFingerprint(); dec != "" { // JPEG pixels depend on the decoder (jpegturbo.go)
-		fmt.Fprintf(h, "|jpeg=%s", dec)
-	}
+	head := fmt.Sprintf("%s|resize=%v", preprocessVersion, c.DoResize)
+	var tail strings.Builder
 	if c.DoResize {
-		fmt.Fprintf(h, ",shortest=%d,h=%d,w=%d,resample=%d", c.Size.ShortestEdge, c.Size.Height, c.Size.Width, c.Resample)
+		fmt.Fprintf(&tail, ",shortest=%d,h=%d,w=%d,resample=%d", c.Size.ShortestEdge, c.Size.Height, c.Size.Width, c.Resample)
 	}
-	fmt.Fprintf(h, "|crop=%v", c.DoCenterCrop)
+	fmt.Fprintf(&tail, "|crop=%v", c.DoCenterCrop)
 	if c.DoCenterCrop {
-		fmt.Fprintf(h, ",h=%d,w=%d", c.CropSize.Height, c.CropSize.Width)
+		fmt.Fprintf(&tail, ",h=%d,w=%d", c.CropSize.Height, c.CropSize.Width)
 	}
-	h.Write([]byte("|lut="))
-	// The lookup table is exactly what rescale and normalise do to each 8-bit value.
-	var buf [4]byte
-	for ch := range p.lut {
-		for _, v := range p.lut[ch] {
-			binary.LittleEndian.PutUint32(buf[:], math.Float32bits(v))
-			h.Write(buf[:])
-		}
-	}
-	return "pp-" + hex.EncodeToString(h.Sum(nil)[:8])
+	return imageproc.Fingerprint(p.table, head, tail.String())
 }
 
 // PreprocessFile decodes an image file (first frame, EXIF orientation applied, converted to RGB)
@@ -112,11 +84,7 @@ func (p *ImageProcessor) PreprocessFile(path string) ([]float32, error) {
 }
 
 func (p *ImageProcessor) preprocessFile(path string, opts imagefile.Options) ([]float32, error) {
-	img, err := imagefile.Load(path, opts)
-	if err != nil {
-		return nil, err
-	}
-	return p.Preprocess(img), nil
+	return imageproc.File(path, opts, p.Preprocess)
 }
 
 // Preprocess turns an 8-bit RGB image (alpha ignored), already oriented, into
@@ -187,29 +155,14 @@ func (p *ImageProcessor) preprocessInto(out []float32, src *image.RGBA) {
 	}
 	inside := crop.Intersect(image.Rect(0, 0, rw, rh))
 	if inside != crop { // center_crop pads with zeros (in 8-bit space) where the image is too small
-		for c := range 3 {
-			pad := p.lut[c][0]
-			plane := out[c*s*s : (c+1)*s*s]
-			for i := range plane {
-				plane[i] = pad
-			}
-		}
+		p.table.Fill(out)
 	}
 	// Each row of the resized crop is rescaled and normalised as soon as it is made, straight
 	// into the three planes.
 	x0, y0 := inside.Min.X-crop.Min.X, inside.Min.Y-crop.Min.Y
 	w := inside.Dx()
-	lr, lg, lb := &p.lut[0], &p.lut[1], &p.lut[2]
-	planeR, planeG, planeB := out[:s*s], out[s*s:2*s*s], out[2*s*s:3*s*s]
-	emit := func(y int, row []uint8) {
-		o := (y0+y)*s + x0
-		rr, gg, bb := planeR[o:o+w], planeG[o:o+w], planeB[o:o+w]
-		row = row[:4*w]
-		for x := range rr {
-			px := row[4*x : 4*x+3 : 4*x+3]
-			rr[x], gg[x], bb[x] = lr[px[0]], lg[px[1]], lb[px[2]]
-		}
-	}
+	planes := p.table.Planes(out, s)
+	emit := func(y int, row []uint8) { planes.Row(y0+y, x0, row[:4*w]) }
 	if p.Config.DoResize {
 		resample.Region(src, rw, rh, inside, resample.Filter(p.Config.Resample), emit)
 		return

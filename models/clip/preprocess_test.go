@@ -10,56 +10,24 @@ import (
 	"math/rand"
 	"path/filepath"
 	"runtime"
-	"strings"
 	"testing"
 
 	"github.com/bellingcat/smart-image-sorter/imagefile"
+	"github.com/bellingcat/smart-image-sorter/models/goldentest"
 )
-
-// pixelTolerance is the per-image tolerance of golden.json, or the README's rule when absent. Those
-// JPEG tolerances are for a decoder other than libjpeg-turbo; with libjpeg-turbo (Pillow's own
-// decoder) JPEG pixel_values must be as exact as the other formats'.
-func pixelTolerance(file, format string, atol float64) float64 {
-	if format == "JPEG" && imagefile.ExactJPEG() {
-		return 1e-5
-	}
-	if atol > 0 {
-		return atol
-	}
-	switch {
-	case strings.HasPrefix(file, "12_"):
-		return 0.15
-	case format == "JPEG":
-		return 0.05
-	}
-	return 1e-5
-}
-
-// largestDiff returns the largest |got - want| of two CHW images and where it is.
-func largestDiff(got, want []float32, s int) (d float64, c, y, x int) {
-	for i := range want {
-		if di := math.Abs(float64(got[i]) - float64(want[i])); di > d || math.IsNaN(di) {
-			d = di
-			c, y, x = i/(s*s), i/s%s, i%s
-		}
-	}
-	return d, c, y, x
-}
 
 func TestPreprocessGolden(t *testing.T) {
 	for _, ckpt := range checkpoints {
 		t.Run(ckpt, func(t *testing.T) {
 			g := loadGolden(t, ckpt)
-			want, shape := g.pixelsFlat, g.pixelShape
 			p, err := LoadImageProcessor(filepath.Join(fixturesDir, ckpt))
 			if err != nil {
 				t.Fatal(err)
 			}
-			s := shape[2]
+			s := g.Size
 			if p.ImageSize() != s {
 				t.Fatalf("ImageSize() = %d, golden pixel_values are %dx%d", p.ImageSize(), s, s)
 			}
-			per := 3 * s * s
 			t.Logf("JPEG decoder: %s", imagefile.JPEGDecoder())
 			for i, im := range g.Images {
 				path := filepath.Join(fixturesDir, ckpt, g.ImageDir, im.File)
@@ -88,17 +56,7 @@ func TestPreprocessGolden(t *testing.T) {
 					t.Errorf("%s: %v", im.File, err)
 					continue
 				}
-				if len(got) != per {
-					t.Fatalf("%s: %d values, want %d", im.File, len(got), per)
-				}
-				tol := pixelTolerance(im.File, im.Format, im.PixelValuesAtol)
-				d, c, y, x := largestDiff(got, want[i*per:(i+1)*per], s)
-				t.Logf("%-34s max |diff| %.3g (tolerance %g) at channel %d, y %d, x %d", im.File, d, tol, c, y, x)
-				if d > tol {
-					j := i*per + c*s*s + y*s + x
-					t.Errorf("%s: max |diff| %.4g > %g at channel %d, y %d, x %d (got %v, want %v)",
-						im.File, d, tol, c, y, x, got[c*s*s+y*s+x], want[j])
-				}
+				goldentest.CheckPixels(t, im, got, g.Pixels[i], s)
 			}
 		})
 	}
@@ -111,7 +69,7 @@ func TestPreprocessFromGoldenPixels(t *testing.T) {
 	for _, ckpt := range checkpoints {
 		t.Run(ckpt, func(t *testing.T) {
 			g := loadGolden(t, ckpt)
-			want, shape := g.pixelsFlat, g.pixelShape
+			want, shape := g.PixelsFlat, g.PixelShape
 			p, err := LoadImageProcessor(filepath.Join(fixturesDir, ckpt))
 			if err != nil {
 				t.Fatal(err)
@@ -129,7 +87,7 @@ func TestPreprocessFromGoldenPixels(t *testing.T) {
 					}
 				}
 				got := p.Preprocess(img)
-				if d, c, y, x := largestDiff(got, ref, s); d != 0 {
+				if d, c, y, x := goldentest.LargestPixelDiff(got, ref, s); d != 0 {
 					t.Errorf("%s: max |diff| %g at channel %d, y %d, x %d", g.Images[i].File, d, c, y, x)
 				}
 			}
@@ -191,9 +149,9 @@ func TestPreprocessPadding(t *testing.T) {
 	for c := range 3 {
 		for y := range 4 {
 			for x := range 4 {
-				want := p.lut[c][0]
+				want := p.table[c][0]
 				if y == 2 && x >= 1 {
-					want = p.lut[c][200]
+					want = p.table[c][200]
 				}
 				if v := got[c*16+y*4+x]; v != want {
 					t.Errorf("channel %d y %d x %d = %v, want %v", c, y, x, v, want)
@@ -211,7 +169,7 @@ func TestPreprocessEmptyImage(t *testing.T) {
 		t.Fatal(err)
 	}
 	got := p.Preprocess(image.NewRGBA(image.Rectangle{}))
-	if len(got) != 3*224*224 || got[0] != p.lut[0][0] || got[len(got)-1] != p.lut[2][0] {
+	if len(got) != 3*224*224 || got[0] != p.table[0][0] || got[len(got)-1] != p.table[2][0] {
 		t.Errorf("empty image: %d values, first %v", len(got), got[0])
 	}
 }

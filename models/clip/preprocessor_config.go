@@ -10,7 +10,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"math"
-	"os"
+
+	"github.com/bellingcat/smart-image-sorter/models/imageproc"
 )
 
 // Hugging Face's OPENAI_CLIP_MEAN and OPENAI_CLIP_STD (transformers/utils/constants.py).
@@ -41,12 +42,8 @@ type ImageProcessorConfig struct {
 	// CropSize is the centre crop; a plain number in the file means {height: n, width: n}.
 	CropSize SizeDict `json:"crop_size"`
 
-	DoRescale     bool    `json:"do_rescale"`
-	RescaleFactor float64 `json:"rescale_factor"`
-
-	DoNormalize bool      `json:"do_normalize"`
-	ImageMean   []float64 `json:"image_mean"` // per RGB channel; a single number in the file applies to all three
-	ImageStd    []float64 `json:"image_std"`
+	// RescaleNormalize: do_rescale, rescale_factor, do_normalize, image_mean, image_std.
+	imageproc.RescaleNormalize
 
 	// DoConvertRGB is read for completeness: images are always converted to 8-bit RGB here, since
 	// the vision tower takes 3 channels.
@@ -66,17 +63,19 @@ type SizeDict struct {
 // with bicubic, centre crop 224x224, rescale by 1/255, normalise with OpenAI's CLIP mean and std.
 func DefaultImageProcessorConfig() ImageProcessorConfig {
 	return ImageProcessorConfig{
-		DoResize:      true,
-		Size:          SizeDict{ShortestEdge: 224},
-		Resample:      resampleBicubic,
-		DoCenterCrop:  true,
-		CropSize:      SizeDict{Height: 224, Width: 224},
-		DoRescale:     true,
-		RescaleFactor: 1.0 / 255,
-		DoNormalize:   true,
-		ImageMean:     append([]float64(nil), openAIClipMean...),
-		ImageStd:      append([]float64(nil), openAIClipStd...),
-		DoConvertRGB:  true,
+		DoResize:     true,
+		Size:         SizeDict{ShortestEdge: 224},
+		Resample:     resampleBicubic,
+		DoCenterCrop: true,
+		CropSize:     SizeDict{Height: 224, Width: 224},
+		RescaleNormalize: imageproc.RescaleNormalize{
+			DoRescale:     true,
+			RescaleFactor: 1.0 / 255,
+			DoNormalize:   true,
+			ImageMean:     append([]float64(nil), openAIClipMean...),
+			ImageStd:      append([]float64(nil), openAIClipStd...),
+		},
+		DoConvertRGB: true,
 	}
 }
 
@@ -84,18 +83,7 @@ func DefaultImageProcessorConfig() ImageProcessorConfig {
 // CLIPImageProcessor's defaults; settings this package cannot reproduce (for example a resample
 // filter other than bicubic) are an error.
 func LoadImageProcessorConfig(path string) (*ImageProcessorConfig, error) {
-	data, err := os.ReadFile(path)
-	if err != nil {
-		return nil, fmt.Errorf("reading image processor config: %w", err)
-	}
-	cfg := DefaultImageProcessorConfig()
-	if err := json.Unmarshal(data, &cfg); err != nil {
-		return nil, fmt.Errorf("parsing %s: %w", path, err)
-	}
-	if err := cfg.Validate(); err != nil {
-		return nil, fmt.Errorf("%s: %w", path, err)
-	}
-	return &cfg, nil
+	return imageproc.LoadConfig(path, DefaultImageProcessorConfig())
 }
 
 // UnmarshalJSON reads both config styles. Fields absent from data (or null) keep their current
@@ -121,22 +109,12 @@ func (c *ImageProcessorConfig) UnmarshalJSON(data []byte) error {
 	if c.CropSize, err = parseSizeDict(aux.CropSize, c.CropSize, true); err != nil {
 		return fmt.Errorf("crop_size: %w", err)
 	}
-	if c.ImageMean, err = parseChannelValues(aux.ImageMean, c.ImageMean); err != nil {
-		return fmt.Errorf("image_mean: %w", err)
-	}
-	if c.ImageStd, err = parseChannelValues(aux.ImageStd, c.ImageStd); err != nil {
-		return fmt.Errorf("image_std: %w", err)
-	}
-	return nil
-}
-
-func isAbsent(raw json.RawMessage) bool {
-	return len(raw) == 0 || bytes.Equal(bytes.TrimSpace(raw), []byte("null"))
+	return c.ReadMeanStd(aux.ImageMean, aux.ImageStd)
 }
 
 // parseSizeDict reads a number, a [height, width] list or a dictionary, as get_size_dict does.
 func parseSizeDict(raw json.RawMessage, def SizeDict, defaultToSquare bool) (SizeDict, error) {
-	if isAbsent(raw) {
+	if imageproc.Absent(raw) {
 		return def, nil
 	}
 	var n float64
@@ -181,22 +159,6 @@ func positiveInt(f float64) (int, error) {
 	return int(f), nil
 }
 
-// parseChannelValues reads a list of per-channel values or one number for all channels.
-func parseChannelValues(raw json.RawMessage, def []float64) ([]float64, error) {
-	if isAbsent(raw) {
-		return def, nil
-	}
-	var v float64
-	if err := json.Unmarshal(raw, &v); err == nil {
-		return []float64{v, v, v}, nil
-	}
-	var vs []float64
-	if err := json.Unmarshal(raw, &vs); err != nil {
-		return nil, fmt.Errorf("want a number or a list of 3 numbers: %w", err)
-	}
-	return vs, nil
-}
-
 // Validate reports settings this package cannot reproduce, or that would not give every image
 // the same square size.
 func (c *ImageProcessorConfig) Validate() error {
@@ -222,20 +184,7 @@ func (c *ImageProcessorConfig) Validate() error {
 	if _, err := c.outputSize(); err != nil {
 		return err
 	}
-	if c.DoRescale && (math.IsNaN(c.RescaleFactor) || math.IsInf(c.RescaleFactor, 0)) {
-		return fmt.Errorf("rescale_factor %v is not a number", c.RescaleFactor)
-	}
-	if c.DoNormalize {
-		if len(c.ImageMean) != 3 || len(c.ImageStd) != 3 {
-			return fmt.Errorf("image_mean and image_std need 3 values (R, G, B), got %d and %d", len(c.ImageMean), len(c.ImageStd))
-		}
-		for _, s := range c.ImageStd {
-			if s == 0 {
-				return fmt.Errorf("image_std %v contains 0", c.ImageStd)
-			}
-		}
-	}
-	return nil
+	return c.RescaleNormalize.Validate()
 }
 
 // outputSize is the side of the square images the processor produces.

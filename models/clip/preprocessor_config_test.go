@@ -10,6 +10,8 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+
+	"github.com/bellingcat/smart-image-sorter/models/imageproc"
 )
 
 func writeProcessorConfig(t *testing.T, body string) string {
@@ -60,10 +62,12 @@ func TestImageProcessorConfigDefaults(t *testing.T) {
 	want := ImageProcessorConfig{
 		DoResize: true, Size: SizeDict{ShortestEdge: 224}, Resample: 3,
 		DoCenterCrop: true, CropSize: SizeDict{Height: 224, Width: 224},
-		DoRescale: true, RescaleFactor: 1.0 / 255,
-		DoNormalize:  true,
-		ImageMean:    []float64{0.48145466, 0.4578275, 0.40821073},
-		ImageStd:     []float64{0.26862954, 0.26130258, 0.27577711},
+		RescaleNormalize: imageproc.RescaleNormalize{
+			DoRescale: true, RescaleFactor: 1.0 / 255,
+			DoNormalize: true,
+			ImageMean:   []float64{0.48145466, 0.4578275, 0.40821073},
+			ImageStd:    []float64{0.26862954, 0.26130258, 0.27577711},
+		},
 		DoConvertRGB: true,
 	}
 	if !reflect.DeepEqual(*cfg, want) {

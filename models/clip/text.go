@@ -27,10 +27,9 @@ func textTower(root *model.Scope, ids, pooledAt *graph.Node, cfg *Config) *graph
 	positions := graph.Slice(transformer.Param(emb.In("position_embedding"), g, "weight"), graph.AxisRange(0, seq))
 	x = graph.Add(x, graph.ExpandAxes(positions, 0))
 
-	x = transformer.Encoder(scope.In("encoder"), x, transformer.EncoderConfig{
-		Hidden: t.HiddenSize, Heads: t.NumAttentionHeads, Layers: t.NumHiddenLayers,
-		Activation: t.HiddenAct, Eps: t.LayerNormEps, Causal: true,
-	})
+	encoder := t.Encoder()
+	encoder.Causal = true // CLIP's text encoder is causal (see above)
+	x = transformer.Encoder(scope.In("encoder"), x, encoder)
 	// Pool before final_layer_norm: LayerNorm acts per position, so normalising only the pooled row is the same.
 	pooled := graph.Einsum("bs,bsh->bh", graph.OneHot(pooledAt, seq, dtypes.Float32), x) // [batch, hidden]
 	pooled = transformer.LayerNorm(scope.In("final_layer_norm"), pooled, t.LayerNormEps)

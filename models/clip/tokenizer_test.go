@@ -14,6 +14,8 @@ import (
 	"testing"
 	"unicode"
 	"unicode/utf8"
+
+	"github.com/bellingcat/smart-image-sorter/models/goldentest"
 )
 
 const (
@@ -45,20 +47,7 @@ func loadTestTokenizer(t testing.TB) *Tokenizer {
 
 func loadTokenizerGolden(t testing.TB) []tokenizerCase {
 	t.Helper()
-	data, err := os.ReadFile(tokenizerGoldenPath)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var golden struct {
-		Cases []tokenizerCase `json:"cases"`
-	}
-	if err := json.Unmarshal(data, &golden); err != nil {
-		t.Fatalf("%s: %v", tokenizerGoldenPath, err)
-	}
-	if len(golden.Cases) != 44 {
-		t.Fatalf("%s has %d cases, want 44", tokenizerGoldenPath, len(golden.Cases))
-	}
-	return golden.Cases
+	return goldentest.Cases[tokenizerCase](t, tokenizerGoldenPath, 44)
 }
 
 // firstIDDiff returns the first index where got and want differ, or -1 if they are equal.

@@ -8,26 +8,18 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/bellingcat/smart-image-sorter/models/goldentest"
 	"github.com/bellingcat/smart-image-sorter/models/torchbin"
 	"github.com/bellingcat/smart-image-sorter/models/weights"
 	"github.com/bellingcat/smart-image-sorter/models/weights/weightstest"
+	"github.com/gomlx/gomlx/core/tensors"
 )
 
 // copyCheckpoint copies a fixture checkpoint's small files into a new temporary directory, leaving the weights
 // to the caller.
 func copyCheckpoint(t *testing.T, name string) string {
 	t.Helper()
-	dst := t.TempDir()
-	for _, f := range []string{"config.json", "preprocessor_config.json", "vocab.json", "merges.txt"} {
-		data, err := os.ReadFile(filepath.Join(fixturesDir, name, f))
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(filepath.Join(dst, f), data, 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	return dst
+	return goldentest.CopyFiles(t, filepath.Join(fixturesDir, name), "config.json", "preprocessor_config.json", "vocab.json", "merges.txt")
 }
 
 // fixtureTensors reads every tensor of a fixture checkpoint as raw bytes.
@@ -98,7 +90,7 @@ func TestPyTorchCheckpoints(t *testing.T) {
 	backend := testBackends(t)["go"]
 	single := loadTestModel(t, "clip-tiny", "go")
 	g := loadGolden(t, "clip-tiny")
-	wantImages, err := single.EmbedImages(g.pixels[:2])
+	wantImages, err := single.EmbedImages(g.Pixels[:2])
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -138,7 +130,7 @@ func TestPyTorchCheckpoints(t *testing.T) {
 				t.Fatal(err)
 			}
 			defer m.Close()
-			images, err := m.EmbedImages(g.pixels[:2])
+			images, err := m.EmbedImages(g.Pixels[:2])
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -146,8 +138,8 @@ func TestPyTorchCheckpoints(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			checkClose(t, tc.name+" images", images, wantImages, tc.tol)
-			checkClose(t, tc.name+" texts", texts, wantTexts, tc.tol)
+			goldentest.CheckClose(t, tc.name+" images", images, wantImages, tc.tol)
+			goldentest.CheckClose(t, tc.name+" texts", texts, wantTexts, tc.tol)
 		})
 	}
 	t.Run("safetensors preferred", func(t *testing.T) {
@@ -217,15 +209,15 @@ func TestShardedCheckpoint(t *testing.T) {
 	defer sharded.Close()
 	single := loadTestModel(t, "clip-tiny", "go")
 	g := loadGolden(t, "clip-tiny")
-	a, err := sharded.EmbedImages(g.pixels[:2])
+	a, err := sharded.EmbedImages(g.Pixels[:2])
 	if err != nil {
 		t.Fatal(err)
 	}
-	b, err := single.EmbedImages(g.pixels[:2])
+	b, err := single.EmbedImages(g.Pixels[:2])
 	if err != nil {
 		t.Fatal(err)
 	}
-	checkClose(t, "sharded vs single", a, b, 0)
+	goldentest.CheckClose(t, "sharded vs single", a, b, 0)
 
 	// An index that assigns a key to the wrong shard is an error naming both.
 	weightMap["logit_scale"] = "model-00002-of-00002.safetensors"
@@ -242,31 +234,19 @@ func TestWeightsAllUsed(t *testing.T) {
 	for _, ckpt := range checkpoints {
 		m := loadTestModel(t, ckpt, "go")
 		g := loadGolden(t, ckpt)
-		if _, err := m.EmbedImages(g.pixels[:1]); err != nil {
+		if _, err := m.EmbedImages(g.Pixels[:1]); err != nil {
 			t.Fatal(err)
 		}
 		if _, err := m.EmbedTexts([]string{"a cat"}); err != nil {
 			t.Fatal(err)
 		}
-		pixels, err := m.pixelTensor(g.pixels[:1])
-		if err != nil {
-			t.Fatal(err)
-		}
-		_, imageGraph, err := m.imageExec.ExecWithGraph(pixels)
-		if err != nil {
-			t.Fatal(err)
-		}
 		ids, pos := m.tokenBatch([]string{"a cat"})
-		_, textGraph, err := m.textExec.ExecWithGraph(ids, pos)
+		unread, n, err := m.UnreadWeights(g.Pixels[:1], []*tensors.Tensor{ids, pos}, "logit_scale")
 		if err != nil {
 			t.Fatal(err)
 		}
-		n := 0
-		for v := range m.store.IterVariables() {
-			n++
-			if !v.InUseByGraph(imageGraph) && !v.InUseByGraph(textGraph) && v.Name() != "logit_scale" {
-				t.Errorf("%s: weight %s is loaded but used by neither graph", ckpt, v.Path())
-			}
+		for _, path := range unread {
+			t.Errorf("%s: weight %s is loaded but used by neither graph", ckpt, path)
 		}
 		if want := len(expectedWeights(m.Config)); n != want {
 			t.Errorf("%s: %d variables, want %d", ckpt, n, want)

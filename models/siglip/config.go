@@ -8,8 +8,8 @@ package siglip
 import (
 	"encoding/json"
 	"fmt"
-	"os"
 
+	"github.com/bellingcat/smart-image-sorter/models/hfconfig"
 	"github.com/bellingcat/smart-image-sorter/models/transformer"
 )
 
@@ -23,69 +23,55 @@ type Config struct {
 
 // TextConfig is SiglipTextConfig.
 type TextConfig struct {
-	VocabSize             int     `json:"vocab_size"`
-	HiddenSize            int     `json:"hidden_size"`
-	IntermediateSize      int     `json:"intermediate_size"`
-	NumHiddenLayers       int     `json:"num_hidden_layers"`
-	NumAttentionHeads     int     `json:"num_attention_heads"`
-	MaxPositionEmbeddings int     `json:"max_position_embeddings"` // also the length every prompt is padded to
-	HiddenAct             string  `json:"hidden_act"`
-	LayerNormEps          float64 `json:"layer_norm_eps"`
+	// TowerConfig: hidden_size, intermediate_size, num_hidden_layers, num_attention_heads, hidden_act,
+	// layer_norm_eps.
+	transformer.TowerConfig
+	VocabSize             int `json:"vocab_size"`
+	MaxPositionEmbeddings int `json:"max_position_embeddings"` // also the length every prompt is padded to
 	// ProjectionSize is the output width of text_model.head; absent or null in the file means HiddenSize.
 	ProjectionSize int `json:"-"`
 }
 
 // VisionConfig is SiglipVisionConfig.
 type VisionConfig struct {
-	HiddenSize        int     `json:"hidden_size"`
-	IntermediateSize  int     `json:"intermediate_size"`
-	NumHiddenLayers   int     `json:"num_hidden_layers"`
-	NumAttentionHeads int     `json:"num_attention_heads"`
-	NumChannels       int     `json:"num_channels"`
-	ImageSize         int     `json:"image_size"`
-	PatchSize         int     `json:"patch_size"`
-	HiddenAct         string  `json:"hidden_act"`
-	LayerNormEps      float64 `json:"layer_norm_eps"`
+	// TowerConfig: hidden_size, intermediate_size, num_hidden_layers, num_attention_heads, hidden_act,
+	// layer_norm_eps.
+	transformer.TowerConfig
+	NumChannels int `json:"num_channels"`
+	ImageSize   int `json:"image_size"`
+	PatchSize   int `json:"patch_size"`
 	// VisionUseHead is false only in vision towers built for other models (PaliGemma); SiglipModel's image
 	// embedding is the head's output, so it must be absent or true here.
 	VisionUseHead *bool `json:"vision_use_head"`
 }
 
+// siglipTower is what SiglipTextConfig and SiglipVisionConfig default to for their encoders.
+var siglipTower = transformer.TowerConfig{
+	HiddenSize: 768, IntermediateSize: 3072, NumHiddenLayers: 12, NumAttentionHeads: 12,
+	HiddenAct: "gelu_pytorch_tanh", LayerNormEps: 1e-6,
+}
+
 // defaultTextConfig returns SiglipTextConfig's defaults.
 func defaultTextConfig() *TextConfig {
-	return &TextConfig{
-		VocabSize: 32000, HiddenSize: 768, IntermediateSize: 3072, NumHiddenLayers: 12, NumAttentionHeads: 12,
-		MaxPositionEmbeddings: 64, HiddenAct: "gelu_pytorch_tanh", LayerNormEps: 1e-6,
-	}
+	return &TextConfig{TowerConfig: siglipTower, VocabSize: 32000, MaxPositionEmbeddings: 64}
 }
 
 // defaultVisionConfig returns SiglipVisionConfig's defaults.
 func defaultVisionConfig() *VisionConfig {
-	return &VisionConfig{
-		HiddenSize: 768, IntermediateSize: 3072, NumHiddenLayers: 12, NumAttentionHeads: 12, NumChannels: 3,
-		ImageSize: 224, PatchSize: 16, HiddenAct: "gelu_pytorch_tanh", LayerNormEps: 1e-6,
-	}
+	return &VisionConfig{TowerConfig: siglipTower, NumChannels: 3, ImageSize: 224, PatchSize: 16}
 }
 
 // LoadConfig reads a SigLIP config.json. Missing (or null) keys take Hugging Face's SigLIP defaults; keys that
 // have no default (model_type, the two sub-configs) and impossible values are errors naming the key.
 func LoadConfig(path string) (*Config, error) {
-	data, err := os.ReadFile(path)
-	if err != nil {
-		return nil, fmt.Errorf("reading model config: %w", err)
-	}
-	cfg, err := ParseConfig(data)
-	if err != nil {
-		return nil, fmt.Errorf("%s: %w", path, err)
-	}
-	return cfg, nil
+	return hfconfig.Load(path, ParseConfig)
 }
 
 // ParseConfig parses the contents of a SigLIP config.json; see LoadConfig.
 func ParseConfig(data []byte) (*Config, error) {
-	var present map[string]json.RawMessage
-	if err := json.Unmarshal(data, &present); err != nil {
-		return nil, fmt.Errorf("config is not valid JSON: %w", err)
+	present, err := hfconfig.Keys(data)
+	if err != nil {
+		return nil, err
 	}
 	var head struct {
 		ModelType string `json:"model_type"`
@@ -107,11 +93,11 @@ func ParseConfig(data []byte) (*Config, error) {
 	default:
 		return nil, fmt.Errorf(`model_type is %q, expected "siglip"; this package runs SigLIP and SigLIP2 checkpoints (SiglipModel)`, head.ModelType)
 	}
-	text, err := subConfig(present, "text_config", defaultTextConfig)
+	text, err := hfconfig.SubConfig(present, "SigLIP", defaultTextConfig, "text_config")
 	if err != nil {
 		return nil, err
 	}
-	vision, err := subConfig(present, "vision_config", defaultVisionConfig)
+	vision, err := hfconfig.SubConfig(present, "SigLIP", defaultVisionConfig, "vision_config")
 	if err != nil {
 		return nil, err
 	}
@@ -133,52 +119,19 @@ func ParseConfig(data []byte) (*Config, error) {
 	return cfg, nil
 }
 
-// subConfig decodes the sub-config under key over its defaults (json.Unmarshal keeps the defaults for missing
-// and null keys, as Hugging Face does).
-func subConfig[T any](present map[string]json.RawMessage, key string, defaults func() *T) (*T, error) {
-	raw, ok := present[key]
-	if !ok || string(raw) == "null" {
-		// Hugging Face would silently build a base-sized tower here; every real checkpoint has both keys, so a
-		// missing one means a broken or foreign file.
-		return nil, fmt.Errorf("config has no %q; a SigLIP config.json describes both towers", key)
-	}
-	sub := defaults()
-	if err := json.Unmarshal(raw, sub); err != nil {
-		return nil, fmt.Errorf("config %q: %w", key, err)
-	}
-	return sub, nil
-}
-
 func (cfg *Config) validate() error {
 	t, v := cfg.TextConfig, cfg.VisionConfig
-	positive := []struct {
-		key   string
-		value int
-	}{
-		{"text_config.vocab_size", t.VocabSize},
-		{"text_config.hidden_size", t.HiddenSize},
-		{"text_config.intermediate_size", t.IntermediateSize},
-		{"text_config.num_hidden_layers", t.NumHiddenLayers},
-		{"text_config.num_attention_heads", t.NumAttentionHeads},
-		{"text_config.max_position_embeddings", t.MaxPositionEmbeddings},
-		{"text_config.projection_size", t.ProjectionSize},
-		{"vision_config.hidden_size", v.HiddenSize},
-		{"vision_config.intermediate_size", v.IntermediateSize},
-		{"vision_config.num_hidden_layers", v.NumHiddenLayers},
-		{"vision_config.num_attention_heads", v.NumAttentionHeads},
-		{"vision_config.image_size", v.ImageSize},
-		{"vision_config.patch_size", v.PatchSize},
+	if err := hfconfig.CheckPositive(
+		hfconfig.Positive{Key: "text_config.vocab_size", Value: t.VocabSize},
+		hfconfig.Positive{Key: "text_config.max_position_embeddings", Value: t.MaxPositionEmbeddings},
+		hfconfig.Positive{Key: "text_config.projection_size", Value: t.ProjectionSize},
+		hfconfig.Positive{Key: "vision_config.image_size", Value: v.ImageSize},
+		hfconfig.Positive{Key: "vision_config.patch_size", Value: v.PatchSize},
+	); err != nil {
+		return err
 	}
-	for _, p := range positive {
-		if p.value <= 0 {
-			return fmt.Errorf("config %s is %d, must be positive", p.key, p.value)
-		}
-	}
-	if t.HiddenSize%t.NumAttentionHeads != 0 {
-		return fmt.Errorf("config text_config.hidden_size %d is not divisible by num_attention_heads %d", t.HiddenSize, t.NumAttentionHeads)
-	}
-	if v.HiddenSize%v.NumAttentionHeads != 0 {
-		return fmt.Errorf("config vision_config.hidden_size %d is not divisible by num_attention_heads %d", v.HiddenSize, v.NumAttentionHeads)
+	if err := hfconfig.CheckTowers(t.TowerConfig, v.TowerConfig); err != nil {
+		return err
 	}
 	if v.NumChannels != 3 {
 		return fmt.Errorf("config vision_config.num_channels is %d; images are preprocessed to RGB, 3 channels", v.NumChannels)
@@ -191,15 +144,6 @@ func (cfg *Config) validate() error {
 	if t.ProjectionSize != v.HiddenSize {
 		return fmt.Errorf("config text_config.projection_size %d (hidden_size when absent) differs from vision_config.hidden_size %d; "+
 			"the text and image embeddings must have the same size to be compared", t.ProjectionSize, v.HiddenSize)
-	}
-	if !(t.LayerNormEps > 0) || !(v.LayerNormEps > 0) {
-		return fmt.Errorf("config layer_norm_eps must be positive (text_config %g, vision_config %g)", t.LayerNormEps, v.LayerNormEps)
-	}
-	if err := transformer.CheckActivation("text_config.hidden_act", t.HiddenAct); err != nil {
-		return fmt.Errorf("config %w", err)
-	}
-	if err := transformer.CheckActivation("vision_config.hidden_act", v.HiddenAct); err != nil {
-		return fmt.Errorf("config %w", err)
 	}
 	if v.VisionUseHead != nil && !*v.VisionUseHead {
 		return fmt.Errorf("config vision_config.vision_use_head is false: this vision tower has no attention-pooling head " +

@@ -4,6 +4,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/bellingcat/smart-image-sorter/models/transformer"
 )
 
 // TestLoadConfigFixtures: what the fixtures' compact config.json files write, and SigLIP's defaults (not CLIP's)
@@ -49,11 +51,17 @@ func TestParseConfigDefaults(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := Config{ModelType: "siglip", TextConfig: &TextConfig{
-		VocabSize: 32000, HiddenSize: 768, IntermediateSize: 3072, NumHiddenLayers: 12, NumAttentionHeads: 12,
-		MaxPositionEmbeddings: 64, HiddenAct: "gelu_pytorch_tanh", LayerNormEps: 1e-6, ProjectionSize: 768,
+		TowerConfig: transformer.TowerConfig{
+			HiddenSize: 768, IntermediateSize: 3072, NumHiddenLayers: 12, NumAttentionHeads: 12,
+			HiddenAct: "gelu_pytorch_tanh", LayerNormEps: 1e-6,
+		},
+		VocabSize: 32000, MaxPositionEmbeddings: 64, ProjectionSize: 768,
 	}, VisionConfig: &VisionConfig{
-		HiddenSize: 768, IntermediateSize: 3072, NumHiddenLayers: 12, NumAttentionHeads: 12, NumChannels: 3,
-		ImageSize: 224, PatchSize: 16, HiddenAct: "gelu_pytorch_tanh", LayerNormEps: 1e-6,
+		TowerConfig: transformer.TowerConfig{
+			HiddenSize: 768, IntermediateSize: 3072, NumHiddenLayers: 12, NumAttentionHeads: 12,
+			HiddenAct: "gelu_pytorch_tanh", LayerNormEps: 1e-6,
+		},
+		NumChannels: 3, ImageSize: 224, PatchSize: 16,
 	}}
 	if *cfg.TextConfig != *want.TextConfig || *cfg.VisionConfig != *want.VisionConfig {
 		t.Errorf("defaults:\n got %+v %+v\nwant %+v %+v", cfg.TextConfig, cfg.VisionConfig, want.TextConfig, want.VisionConfig)

@@ -8,8 +8,11 @@
 //
 // Files are one concept each, opening with the upstream class they mirror: config.go (SiglipConfig and its
 // defaults), preprocessor_config.go and preprocess.go (SiglipImageProcessor: squash-resize with Pillow's filter
-// from models/resample, rescale, normalise), weights.go (the checkpoint keys and shapes), vision.go (patch
-// embedding, encoder, attention-pooling head), text.go (the non-causal text tower pooled at the last position),
-// model.go (Load and the embedding calls), zeroshot.go (logits and sigmoid scores), tokenizer.go with
-// tokenizer_siglip.go, sentencepiece.go and tokenizer_gemma.go (the two tokenizers).
+// from models/resample, then models/imageproc's rescale and normalise), weights.go (the checkpoint keys and
+// shapes), vision.go (patch embedding, encoder, attention-pooling head), text.go (the non-causal text tower pooled
+// at the last position), model.go (Load, the embedding calls, the L2 normalisation SiglipModel does outside its
+// towers), zeroshot.go (logits and sigmoid scores), tokenizer.go with tokenizer_siglip.go, sentencepiece.go and
+// tokenizer_gemma.go (the two tokenizers). What every family shares lives beside it: models/tower runs the compiled
+// towers, models/hfconfig and models/imageproc read config.json and preprocessor_config.json, models/transformer
+// holds the encoder.
 package siglip

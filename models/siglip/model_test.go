@@ -10,6 +10,8 @@ import (
 	"testing"
 
 	"github.com/bellingcat/smart-image-sorter/models/engine/enginetest"
+	"github.com/bellingcat/smart-image-sorter/models/goldentest"
+	"github.com/bellingcat/smart-image-sorter/models/tower"
 )
 
 // TestPatchSizeNotDividingImageSize: as in google/siglip-so400m-patch14-384 (27 patches of 14 cover 378 of 384
@@ -25,8 +27,8 @@ func TestPatchSizeNotDividingImageSize(t *testing.T) {
 	g := loadModelGoldens(t, "siglip-tiny")
 	rng := rand.New(rand.NewSource(1))
 	const big, small = 239, 224
-	pixels := make([][]float32, len(g.pixels))
-	for i, ref := range g.pixels {
+	pixels := make([][]float32, len(g.Pixels))
+	for i, ref := range g.Pixels {
 		p := make([]float32, 3*big*big)
 		for j := range p {
 			p[j] = 2*rng.Float32() - 1 // what the patches must not read
@@ -52,12 +54,12 @@ func TestPatchSizeNotDividingImageSize(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			want, err := loadFixtureModel(t, "siglip-tiny", engine).EmbedImages(g.pixels)
+			want, err := loadFixtureModel(t, "siglip-tiny", engine).EmbedImages(g.Pixels)
 			if err != nil {
 				t.Fatal(err)
 			}
-			checkClose(t, "image_embeds at 239 vs 224", got, want, 1e-6, false)
-			checkClose(t, "image_embeds at 239 vs golden", got, g.imageEmbeds, 1e-4, false)
+			goldentest.CheckClose(t, "image_embeds at 239 vs 224", got, want, 1e-6)
+			goldentest.CheckClose(t, "image_embeds at 239 vs golden", got, g.ImageEmbeds, 1e-4)
 		})
 	}
 }
@@ -68,24 +70,24 @@ func TestPatchSizeNotDividingImageSize(t *testing.T) {
 func TestTextDependsOnPadding(t *testing.T) {
 	m := loadFixtureModel(t, "siglip2-tiny", "go")
 	g := loadModelGoldens(t, "siglip2-tiny")
-	row := append([]int32(nil), g.inputIDs[0]...)
+	row := append([]int32(nil), g.InputIDs[0]...)
 	for i := range row {
 		if row[i] == 0 { // SigLIP2 pads with <pad> = 0
 			row[i] = 1
 		}
 	}
-	features := m.runText(t, [][]int32{g.inputIDs[0], row})
+	features := m.runText(t, [][]int32{g.InputIDs[0], row})
 	embeds := l2Normalize(features)
-	if d, _, _ := maxDiff(embeds[:1], embeds[1:], false); d < 0.01 {
+	if d, _, _ := goldentest.MaxDiff(embeds[:1], embeds[1:], false); d < 0.01 {
 		t.Errorf("padding with <eos> instead of <pad> moved the embedding by %g only", d)
 	}
-	checkClose(t, "text_embeds with the golden padding", embeds[:1], g.textEmbeds[:1], 1e-4, false)
+	goldentest.CheckClose(t, "text_embeds with the golden padding", embeds[:1], g.TextEmbeds[:1], 1e-4)
 }
 
 // TestEmbedTextsBatches: more texts than one text-tower call takes give the same embeddings as one by one.
 func TestEmbedTextsBatches(t *testing.T) {
 	m := loadFixtureModel(t, "siglip-tiny", "go")
-	texts := make([]string, maxTextBatch+3)
+	texts := make([]string, tower.MaxTextBatch+3)
 	for i := range texts {
 		texts[i] = fmt.Sprintf("a photo of %d cats", i)
 	}
@@ -93,12 +95,12 @@ func TestEmbedTextsBatches(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, i := range []int{0, maxTextBatch - 1, maxTextBatch, len(texts) - 1} {
+	for _, i := range []int{0, tower.MaxTextBatch - 1, tower.MaxTextBatch, len(texts) - 1} {
 		one, err := m.EmbedTexts(texts[i : i+1])
 		if err != nil {
 			t.Fatal(err)
 		}
-		checkClose(t, fmt.Sprintf("text %d in a batch vs alone", i), all[i:i+1], one, 1e-6, false)
+		goldentest.CheckClose(t, fmt.Sprintf("text %d in a batch vs alone", i), all[i:i+1], one, 1e-6)
 	}
 	if got, err := m.EmbedTexts(nil); err != nil || len(got) != 0 {
 		t.Errorf("no texts: %v, %v", got, err)
@@ -119,9 +121,9 @@ func TestConcurrentUse(t *testing.T) {
 		wg.Add(2)
 		go func() {
 			defer wg.Done()
-			got, err := m.EmbedImages(g.pixels[i : i+2])
+			got, err := m.EmbedImages(g.Pixels[i : i+2])
 			if err == nil {
-				if d, _, _ := maxDiff(got, g.imageEmbeds[i:i+2], false); d > 1e-4 {
+				if d, _, _ := goldentest.MaxDiff(got, g.ImageEmbeds[i:i+2], false); d > 1e-4 {
 					err = fmt.Errorf("images %d, %d differ by %g", i, i+1, d)
 				}
 			}
@@ -131,7 +133,7 @@ func TestConcurrentUse(t *testing.T) {
 			defer wg.Done()
 			got, err := m.EmbedTexts(g.Prompts[i : i+1])
 			if err == nil {
-				if d, _, _ := maxDiff(got, g.textEmbeds[i:i+1], false); d > 1e-4 {
+				if d, _, _ := goldentest.MaxDiff(got, g.TextEmbeds[i:i+1], false); d > 1e-4 {
 					err = fmt.Errorf("prompt %d differs by %g", i, d)
 				}
 			}
@@ -181,10 +183,10 @@ func TestClosed(t *testing.T) {
 	}
 	m.Close()
 	m.Close()
-	if _, err := m.EmbedTexts([]string{"a cat"}); !errors.Is(err, errClosed) {
+	if _, err := m.EmbedTexts([]string{"a cat"}); !errors.Is(err, tower.ErrClosed) {
 		t.Errorf("EmbedTexts after Close: %v", err)
 	}
-	if _, err := m.EmbedImages([][]float32{make([]float32, 3*224*224)}); !errors.Is(err, errClosed) {
+	if _, err := m.EmbedImages([][]float32{make([]float32, 3*224*224)}); !errors.Is(err, tower.ErrClosed) {
 		t.Errorf("EmbedImages after Close: %v", err)
 	}
 	if _, err := loadFixtureModel(t, "siglip-tiny", "go").EmbedImages([][]float32{make([]float32, 5)}); err == nil ||

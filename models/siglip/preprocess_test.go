@@ -11,39 +11,20 @@ import (
 	"testing"
 
 	"github.com/bellingcat/smart-image-sorter/imagefile"
+	"github.com/bellingcat/smart-image-sorter/models/goldentest"
 	"github.com/bellingcat/smart-image-sorter/models/resample"
 )
-
-// pixelTolerance is the README's tolerance for pixel_values from one file: 1e-5 for lossless formats and for
-// JPEG decoded by libjpeg-turbo (Pillow's decoder), golden.json's per-image value for JPEG otherwise.
-func pixelTolerance(format string, atol float64) float64 {
-	if format != "JPEG" || imagefile.ExactJPEG() {
-		return 1e-5
-	}
-	return atol
-}
-
-// largestDiff returns the largest |got - want| of two CHW images and where it is.
-func largestDiff(got, want []float32, s int) (d float64, c, y, x int) {
-	for i := range want {
-		if di := math.Abs(float64(got[i]) - float64(want[i])); di > d || math.IsNaN(di) {
-			d = di
-			c, y, x = i/(s*s), i/s%s, i%s
-		}
-	}
-	return d, c, y, x
-}
 
 func TestPreprocessGolden(t *testing.T) {
 	t.Logf("JPEG decoder: %s", imagefile.JPEGDecoder())
 	for _, ckpt := range fixtureCheckpoints {
 		t.Run(ckpt, func(t *testing.T) {
 			g := loadModelGoldens(t, ckpt)
-			p, err := LoadImageProcessor(g.dir)
+			p, err := LoadImageProcessor(g.Dir)
 			if err != nil {
 				t.Fatal(err)
 			}
-			s := g.size
+			s := g.Size
 			if p.ImageSize() != s {
 				t.Fatalf("ImageSize() = %d, golden pixel_values are %dx%d", p.ImageSize(), s, s)
 			}
@@ -51,26 +32,16 @@ func TestPreprocessGolden(t *testing.T) {
 			if p.Filter() != want {
 				t.Errorf("filter %s, want %s", p.Filter(), want)
 			}
-			per := 3 * s * s
 			for i, im := range g.Images {
 				if len(im.ResizedSizeWH) != 2 || im.ResizedSizeWH[0] != s || im.ResizedSizeWH[1] != s {
 					t.Errorf("%s: golden resized size %v, want %dx%d (squashed, no crop)", im.File, im.ResizedSizeWH, s, s)
 				}
-				got, err := p.PreprocessFile(filepath.Join(g.dir, g.ImageDir, im.File))
+				got, err := p.PreprocessFile(filepath.Join(g.Dir, g.ImageDir, im.File))
 				if err != nil {
 					t.Errorf("%s: %v", im.File, err)
 					continue
 				}
-				if len(got) != per {
-					t.Fatalf("%s: %d values, want %d", im.File, len(got), per)
-				}
-				tol := pixelTolerance(im.Format, im.PixelValuesAtol)
-				d, c, y, x := largestDiff(got, g.pixels[i], s)
-				t.Logf("%-34s max |diff| %.3g (tolerance %g) at channel %d, y %d, x %d", im.File, d, tol, c, y, x)
-				if !(d <= tol) {
-					t.Errorf("%s: max |diff| %.4g > %g at channel %d, y %d, x %d (got %v, want %v)",
-						im.File, d, tol, c, y, x, got[c*s*s+y*s+x], g.pixels[i][c*s*s+y*s+x])
-				}
+				goldentest.CheckPixels(t, im, got, g.Pixels[i], s)
 			}
 		})
 	}
@@ -82,19 +53,19 @@ func TestPreprocessGolden(t *testing.T) {
 func TestPreprocessFromGoldenPixels(t *testing.T) {
 	for _, ckpt := range fixtureCheckpoints {
 		g := loadModelGoldens(t, ckpt)
-		p, err := LoadImageProcessor(g.dir)
+		p, err := LoadImageProcessor(g.Dir)
 		if err != nil {
 			t.Fatal(err)
 		}
-		s := g.size
-		for i, ref := range g.pixels {
+		s := g.Size
+		for i, ref := range g.Pixels {
 			img := image.NewRGBA(image.Rect(0, 0, s, s))
 			for c := range 3 {
 				for j := range s * s {
 					img.Pix[4*j+c] = uint8(math.Round((float64(ref[c*s*s+j]) + 1) * 127.5))
 				}
 			}
-			if d, c, y, x := largestDiff(p.Preprocess(img), ref, s); d != 0 {
+			if d, c, y, x := goldentest.LargestPixelDiff(p.Preprocess(img), ref, s); d != 0 {
 				t.Errorf("%s %s: max |diff| %g at channel %d, y %d, x %d", ckpt, g.Images[i].File, d, c, y, x)
 			}
 		}

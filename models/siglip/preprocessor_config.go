@@ -5,13 +5,12 @@
 package siglip
 
 import (
-	"bytes"
 	"encoding/json"
 	"fmt"
 	"math"
-	"os"
 	"strings"
 
+	"github.com/bellingcat/smart-image-sorter/models/imageproc"
 	"github.com/bellingcat/smart-image-sorter/models/resample"
 )
 
@@ -26,12 +25,8 @@ type ImageProcessorConfig struct {
 	Size     SizeDict `json:"size"`
 	Resample int      `json:"resample"` // PIL filter number: 3 (bicubic, SigLIP) or 2 (bilinear, SigLIP2)
 
-	DoRescale     bool    `json:"do_rescale"`
-	RescaleFactor float64 `json:"rescale_factor"`
-
-	DoNormalize bool      `json:"do_normalize"`
-	ImageMean   []float64 `json:"image_mean"` // per RGB channel; a single number in the file applies to all three
-	ImageStd    []float64 `json:"image_std"`
+	// RescaleNormalize: do_rescale, rescale_factor, do_normalize, image_mean, image_std.
+	imageproc.RescaleNormalize
 
 	// DoConvertRGB is read for completeness (null in SigLIP2 files): images are always converted to 8-bit RGB
 	// here, as load_image does before the processor sees them.
@@ -48,14 +43,16 @@ type SizeDict struct {
 // 1/255, normalise with mean and std 0.5 (IMAGENET_STANDARD_MEAN and _STD), so pixel values are 2x/255 - 1.
 func DefaultImageProcessorConfig() ImageProcessorConfig {
 	return ImageProcessorConfig{
-		DoResize:      true,
-		Size:          SizeDict{Height: 224, Width: 224},
-		Resample:      int(resample.Bicubic),
-		DoRescale:     true,
-		RescaleFactor: 1.0 / 255,
-		DoNormalize:   true,
-		ImageMean:     []float64{0.5, 0.5, 0.5},
-		ImageStd:      []float64{0.5, 0.5, 0.5},
+		DoResize: true,
+		Size:     SizeDict{Height: 224, Width: 224},
+		Resample: int(resample.Bicubic),
+		RescaleNormalize: imageproc.RescaleNormalize{
+			DoRescale:     true,
+			RescaleFactor: 1.0 / 255,
+			DoNormalize:   true,
+			ImageMean:     []float64{0.5, 0.5, 0.5},
+			ImageStd:      []float64{0.5, 0.5, 0.5},
+		},
 	}
 }
 
@@ -63,18 +60,7 @@ func DefaultImageProcessorConfig() ImageProcessorConfig {
 // defaults; settings this package cannot reproduce (a resample filter other than bilinear or bicubic, for
 // example) are an error naming the key.
 func LoadImageProcessorConfig(path string) (*ImageProcessorConfig, error) {
-	data, err := os.ReadFile(path)
-	if err != nil {
-		return nil, fmt.Errorf("reading image processor config: %w", err)
-	}
-	cfg := DefaultImageProcessorConfig()
-	if err := json.Unmarshal(data, &cfg); err != nil {
-		return nil, fmt.Errorf("parsing %s: %w", path, err)
-	}
-	if err := cfg.Validate(); err != nil {
-		return nil, fmt.Errorf("%s: %w", path, err)
-	}
-	return &cfg, nil
+	return imageproc.LoadConfig(path, DefaultImageProcessorConfig())
 }
 
 // UnmarshalJSON reads the file's keys over c's values: fields absent from data (or null) keep them, so
@@ -95,29 +81,19 @@ func (c *ImageProcessorConfig) UnmarshalJSON(data []byte) error {
 	if c.Size, err = parseSize(aux.Size, c.Size); err != nil {
 		return fmt.Errorf("size: %w", err)
 	}
-	if !isAbsent(aux.Resample) {
+	if !imageproc.Absent(aux.Resample) {
 		if err := json.Unmarshal(aux.Resample, &c.Resample); err != nil {
 			return fmt.Errorf("resample: want a PIL filter number such as 2 (bilinear) or 3 (bicubic): %w", err)
 		}
 	}
-	if c.ImageMean, err = parseChannelValues(aux.ImageMean, c.ImageMean); err != nil {
-		return fmt.Errorf("image_mean: %w", err)
-	}
-	if c.ImageStd, err = parseChannelValues(aux.ImageStd, c.ImageStd); err != nil {
-		return fmt.Errorf("image_std: %w", err)
-	}
-	return nil
-}
-
-func isAbsent(raw json.RawMessage) bool {
-	return len(raw) == 0 || bytes.Equal(bytes.TrimSpace(raw), []byte("null"))
+	return c.ReadMeanStd(aux.ImageMean, aux.ImageStd)
 }
 
 // parseSize reads size as get_size_dict(size, default_to_square=False) would and SiglipImageProcessor can use it:
 // a dictionary with height and width, or a [height, width] list. A plain number means {"shortest_edge": n} to
 // get_size_dict, which SiglipImageProcessor.preprocess cannot use (it reads size["height"]): an error, as there.
 func parseSize(raw json.RawMessage, def SizeDict) (SizeDict, error) {
-	if isAbsent(raw) {
+	if imageproc.Absent(raw) {
 		return def, nil
 	}
 	var n float64
@@ -183,22 +159,6 @@ func sizeInPixels(f float64) (int, error) {
 	return int(f), nil
 }
 
-// parseChannelValues reads a list of per-channel values or one number for all channels.
-func parseChannelValues(raw json.RawMessage, def []float64) ([]float64, error) {
-	if isAbsent(raw) {
-		return def, nil
-	}
-	var v float64
-	if err := json.Unmarshal(raw, &v); err == nil {
-		return []float64{v, v, v}, nil
-	}
-	var vs []float64
-	if err := json.Unmarshal(raw, &vs); err != nil {
-		return nil, fmt.Errorf("want a number or a list of 3 numbers: %w", err)
-	}
-	return vs, nil
-}
-
 // Validate reports settings this package cannot reproduce, or that would not give every image the same square
 // size; each error names its key.
 func (c *ImageProcessorConfig) Validate() error {
@@ -218,18 +178,5 @@ func (c *ImageProcessorConfig) Validate() error {
 	if c.Size.Height != c.Size.Width {
 		return fmt.Errorf("size %dx%d (height x width) is not square; SigLIP vision towers take square images", c.Size.Height, c.Size.Width)
 	}
-	if c.DoRescale && (math.IsNaN(c.RescaleFactor) || math.IsInf(c.RescaleFactor, 0)) {
-		return fmt.Errorf("rescale_factor %v is not a number", c.RescaleFactor)
-	}
-	if c.DoNormalize {
-		if len(c.ImageMean) != 3 || len(c.ImageStd) != 3 {
-			return fmt.Errorf("image_mean and image_std need 3 values (R, G, B), got %d and %d", len(c.ImageMean), len(c.ImageStd))
-		}
-		for _, s := range c.ImageStd {
-			if s == 0 {
-				return fmt.Errorf("image_std %v contains 0", c.ImageStd)
-			}
-		}
-	}
-	return nil
+	return c.RescaleNormalize.Validate()
 }

@@ -8,16 +8,22 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/bellingcat/smart-image-sorter/models/imageproc"
 	"github.com/bellingcat/smart-image-sorter/models/resample"
 )
+
+// halfMeanStd is SiglipImageProcessor's rescale and normalisation: 1/255, then mean and std 0.5.
+var halfMeanStd = imageproc.RescaleNormalize{
+	DoRescale: true, RescaleFactor: 1.0 / 255, DoNormalize: true, ImageMean: []float64{0.5, 0.5, 0.5}, ImageStd: []float64{0.5, 0.5, 0.5},
+}
 
 // TestImageProcessorConfigFixtures: both fixture files as written, including SigLIP2's "do_convert_rgb": null.
 func TestImageProcessorConfigFixtures(t *testing.T) {
 	for ckpt, want := range map[string]ImageProcessorConfig{
 		"siglip-tiny": {ImageProcessorType: "SiglipImageProcessor", DoResize: true, Size: SizeDict{224, 224}, Resample: 3,
-			DoRescale: true, RescaleFactor: 1.0 / 255, DoNormalize: true, ImageMean: []float64{0.5, 0.5, 0.5}, ImageStd: []float64{0.5, 0.5, 0.5}},
+			RescaleNormalize: halfMeanStd},
 		"siglip2-tiny": {ImageProcessorType: "SiglipImageProcessor", DoResize: true, Size: SizeDict{112, 112}, Resample: 2,
-			DoRescale: true, RescaleFactor: 1.0 / 255, DoNormalize: true, ImageMean: []float64{0.5, 0.5, 0.5}, ImageStd: []float64{0.5, 0.5, 0.5}},
+			RescaleNormalize: halfMeanStd},
 	} {
 		got, err := LoadImageProcessorConfig(filepath.Join(fixturesDir, ckpt, "preprocessor_config.json"))
 		if err != nil {

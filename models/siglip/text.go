@@ -27,10 +27,7 @@ func textTower(root *model.Scope, ids *graph.Node, cfg *Config) *graph.Node {
 	positions := graph.Slice(transformer.Param(emb.In("position_embedding"), g, "weight"), graph.AxisRange(0, seq))
 	x = graph.Add(x, graph.ExpandAxes(positions, 0))
 
-	x = transformer.Encoder(scope.In("encoder"), x, transformer.EncoderConfig{
-		Hidden: t.HiddenSize, Heads: t.NumAttentionHeads, Layers: t.NumHiddenLayers,
-		Activation: t.HiddenAct, Eps: t.LayerNormEps,
-	})
+	x = transformer.Encoder(scope.In("encoder"), x, t.Encoder())
 	// last_hidden_state[:, -1, :] after final_layer_norm: LayerNorm acts per position, so normalising only the
 	// pooled row is the same.
 	pooled := graph.Reshape(graph.Slice(x, graph.AxisRange(), graph.AxisRange(seq-1, seq)), batch, t.HiddenSize) // [batch, hidden]

@@ -12,6 +12,8 @@ import (
 	"sync"
 	"testing"
 	"unicode/utf8"
+
+	"github.com/bellingcat/smart-image-sorter/models/goldentest"
 )
 
 // Reference files, copied unchanged from the shared fixtures (fixtures/README.md, "SigLIP and SigLIP2").
@@ -41,20 +43,7 @@ type goldenCase struct {
 
 func loadGoldenCases(t testing.TB) []goldenCase {
 	t.Helper()
-	data, err := os.ReadFile(tokenizerGoldenPath)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var golden struct {
-		Cases []goldenCase `json:"cases"`
-	}
-	if err := json.Unmarshal(data, &golden); err != nil {
-		t.Fatalf("%s: %v", tokenizerGoldenPath, err)
-	}
-	if len(golden.Cases) != 50 {
-		t.Fatalf("%s has %d cases, want 50", tokenizerGoldenPath, len(golden.Cases))
-	}
-	return golden.Cases
+	return goldentest.Cases[goldenCase](t, tokenizerGoldenPath, 50)
 }
 
 func loadTestTokenizer(t testing.TB, dir string) *Tokenizer {
@@ -249,22 +238,6 @@ func TestTokenizerConcurrent(t *testing.T) {
 	}
 }
 
-// copyCheckpoint copies the named files of a test checkpoint to a new directory and returns it.
-func copyCheckpoint(t *testing.T, from string, files ...string) string {
-	t.Helper()
-	dir := t.TempDir()
-	for _, name := range files {
-		data, err := os.ReadFile(filepath.Join(from, name))
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(filepath.Join(dir, name), data, 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	return dir
-}
-
 // editJSON rewrites the JSON object in dir/name with edit.
 func editJSON(t *testing.T, dir, name string, edit func(map[string]any)) {
 	t.Helper()
@@ -288,7 +261,7 @@ func editJSON(t *testing.T, dir, name string, edit func(map[string]any)) {
 
 // TestLoadTokenizerChoice checks which tokenizer a folder gets from its files.
 func TestLoadTokenizerChoice(t *testing.T) {
-	both := copyCheckpoint(t, siglip2Dir, "tokenizer.json", "tokenizer_config.json")
+	both := goldentest.CopyFiles(t, siglip2Dir, "tokenizer.json", "tokenizer_config.json")
 	spiece, err := os.ReadFile(filepath.Join(siglipDir, "spiece.model"))
 	if err != nil {
 		t.Fatal(err)
@@ -296,9 +269,9 @@ func TestLoadTokenizerChoice(t *testing.T) {
 	if err := os.WriteFile(filepath.Join(both, "spiece.model"), spiece, 0o644); err != nil {
 		t.Fatal(err)
 	}
-	noConfig := copyCheckpoint(t, siglipDir, "spiece.model")
-	jsonOnly := copyCheckpoint(t, siglip2Dir, "tokenizer.json")
-	siglipClass := copyCheckpoint(t, siglip2Dir, "tokenizer.json", "tokenizer_config.json")
+	noConfig := goldentest.CopyFiles(t, siglipDir, "spiece.model")
+	jsonOnly := goldentest.CopyFiles(t, siglip2Dir, "tokenizer.json")
+	siglipClass := goldentest.CopyFiles(t, siglip2Dir, "tokenizer.json", "tokenizer_config.json")
 	editJSON(t, siglipClass, "tokenizer_config.json", func(c map[string]any) { c["tokenizer_class"] = "SiglipTokenizer" })
 	for _, tc := range []struct {
 		name, dir string
@@ -345,35 +318,35 @@ func TestLoadTokenizerErrors(t *testing.T) {
 		}
 	}
 
-	configOnly := copyCheckpoint(t, siglip2Dir, "tokenizer_config.json")
-	badClass := copyCheckpoint(t, siglipDir, "spiece.model", "tokenizer_config.json")
+	configOnly := goldentest.CopyFiles(t, siglip2Dir, "tokenizer_config.json")
+	badClass := goldentest.CopyFiles(t, siglipDir, "spiece.model", "tokenizer_config.json")
 	editJSON(t, badClass, "tokenizer_config.json", func(c map[string]any) { c["tokenizer_class"] = "T5Tokenizer" })
-	badJSON := copyCheckpoint(t, siglip2Dir)
+	badJSON := goldentest.CopyFiles(t, siglip2Dir)
 	if err := os.WriteFile(filepath.Join(badJSON, "tokenizer.json"), []byte(`{"model": [`), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	badConfig := copyCheckpoint(t, siglipDir, "spiece.model")
+	badConfig := goldentest.CopyFiles(t, siglipDir, "spiece.model")
 	if err := os.WriteFile(filepath.Join(badConfig, "tokenizer_config.json"), []byte(`{"eos_token": 3}`), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	truncated := copyCheckpoint(t, siglipDir)
+	truncated := goldentest.CopyFiles(t, siglipDir)
 	if err := os.WriteFile(filepath.Join(truncated, "spiece.model"), spiece(t)[:1000], 0o644); err != nil {
 		t.Fatal(err)
 	}
-	unigramJSON := copyCheckpoint(t, siglip2Dir, "tokenizer.json")
+	unigramJSON := goldentest.CopyFiles(t, siglip2Dir, "tokenizer.json")
 	editJSON(t, unigramJSON, "tokenizer.json", func(c map[string]any) { c["model"].(map[string]any)["type"] = "Unigram" })
-	badMerge := copyCheckpoint(t, siglip2Dir, "tokenizer.json")
+	badMerge := goldentest.CopyFiles(t, siglip2Dir, "tokenizer.json")
 	editJSON(t, badMerge, "tokenizer.json", func(c map[string]any) {
 		m := c["model"].(map[string]any)
 		m["merges"] = append(m["merges"].([]any), []any{"q", "zz"})
 	})
-	regexNormalizer := copyCheckpoint(t, siglip2Dir, "tokenizer.json")
+	regexNormalizer := goldentest.CopyFiles(t, siglip2Dir, "tokenizer.json")
 	editJSON(t, regexNormalizer, "tokenizer.json", func(c map[string]any) {
 		c["normalizer"] = map[string]any{"type": "Replace", "pattern": map[string]any{"Regex": " +"}, "content": "▁"}
 	})
-	noPad := copyCheckpoint(t, siglip2Dir, "tokenizer.json", "tokenizer_config.json")
+	noPad := goldentest.CopyFiles(t, siglip2Dir, "tokenizer.json", "tokenizer_config.json")
 	editJSON(t, noPad, "tokenizer_config.json", func(c map[string]any) { c["pad_token"] = "[PAD]" })
-	badSpecial := copyCheckpoint(t, siglipDir, "spiece.model", "tokenizer_config.json")
+	badSpecial := goldentest.CopyFiles(t, siglipDir, "spiece.model", "tokenizer_config.json")
 	editJSON(t, badSpecial, "tokenizer_config.json", func(c map[string]any) { c["eos_token"] = "<eos>" })
 	for _, tc := range []struct {
 		name, dir string
@@ -417,7 +390,7 @@ func TestTokenizerConfigKeys(t *testing.T) {
 	const text = "A Photo"
 	lowerIDs := loadTestTokenizer(t, siglip2Dir).Encode("a photo")
 
-	cased := copyCheckpoint(t, siglip2Dir, "tokenizer.json", "tokenizer_config.json")
+	cased := goldentest.CopyFiles(t, siglip2Dir, "tokenizer.json", "tokenizer_config.json")
 	editJSON(t, cased, "tokenizer_config.json", func(c map[string]any) { c["do_lower_case"] = false })
 	if got := loadTestTokenizer(t, cased).Encode(text); slices.Equal(got, lowerIDs) {
 		t.Errorf("do_lower_case false: Encode(%q) = %v, the lowercased ids", text, got)
@@ -426,14 +399,14 @@ func TestTokenizerConfigKeys(t *testing.T) {
 		t.Errorf("do_lower_case true: Encode(%q) = %v, want %v", text, got, lowerIDs)
 	}
 
-	bos := copyCheckpoint(t, siglip2Dir, "tokenizer.json", "tokenizer_config.json")
+	bos := goldentest.CopyFiles(t, siglip2Dir, "tokenizer.json", "tokenizer_config.json")
 	editJSON(t, bos, "tokenizer_config.json", func(c map[string]any) { delete(c, "add_eos_token"); c["add_bos_token"] = true })
 	got, _ := loadTestTokenizer(t, bos).Tokenize("a photo", 5)
 	if want := append(append([]int32{2}, lowerIDs...), 0, 0); !slices.Equal(got, want) {
 		t.Errorf("add_bos_token true, no add_eos_token (GemmaTokenizerFast's defaults): %v, want %v", got, want)
 	}
 
-	left := copyCheckpoint(t, siglip2Dir, "tokenizer.json", "tokenizer_config.json")
+	left := goldentest.CopyFiles(t, siglip2Dir, "tokenizer.json", "tokenizer_config.json")
 	editJSON(t, left, "tokenizer_config.json", func(c map[string]any) { c["padding_side"] = "left" })
 	got, _ = loadTestTokenizer(t, left).Tokenize("a photo", 5)
 	if want := append(append([]int32{0, 0}, lowerIDs...), 1); !slices.Equal(got, want) {

@@ -1,9 +1,9 @@
 package siglip
 
 import (
-	"fmt"
-	"os"
 	"testing"
+
+	"github.com/bellingcat/smart-image-sorter/models/tower/towertest"
 )
 
 // BenchmarkImageTower times the image tower of a full-size checkpoint named by $SIGLIP_BENCH_CHECKPOINT (for example
@@ -15,35 +15,5 @@ import (
 //	SIGLIP_BENCH_CHECKPOINT=/tmp/sorter-bench/siglip-base-patch16-224 GOEXPERIMENT=simd \
 //	  go test -run '^$' -bench ImageTower -benchtime 3x ./models/siglip
 func BenchmarkImageTower(b *testing.B) {
-	dir := os.Getenv("SIGLIP_BENCH_CHECKPOINT")
-	if dir == "" {
-		b.Skip("set SIGLIP_BENCH_CHECKPOINT to a full-size checkpoint folder")
-	}
-	m, err := Load(dir, Options{})
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer m.Close()
-	size := m.ImageSize()
-	for _, batch := range []int{1, 8, 32} {
-		b.Run(fmt.Sprintf("batch%d", batch), func(b *testing.B) {
-			pixels := make([][]float32, batch)
-			for i := range pixels {
-				pixels[i] = make([]float32, 3*size*size)
-				for j := range pixels[i] {
-					pixels[i][j] = float32((i+j)%255)/127.5 - 1
-				}
-			}
-			if _, err := m.EmbedImages(pixels); err != nil { // compile the graph for this batch size
-				b.Fatal(err)
-			}
-			b.ResetTimer()
-			for b.Loop() {
-				if _, err := m.EmbedImages(pixels); err != nil {
-					b.Fatal(err)
-				}
-			}
-			b.ReportMetric(float64(batch*b.N)/b.Elapsed().Seconds(), "images/s")
-		})
-	}
+	towertest.BenchmarkImageTower(b, "SIGLIP_BENCH_CHECKPOINT", func(dir string) (*Model, error) { return Load(dir, Options{}) })
 }

@@ -17,36 +17,16 @@ import (
 func visionTower(root *model.Scope, pixels *graph.Node, cfg *Config) *graph.Node {
 	v := cfg.VisionConfig
 	g := pixels.Graph()
-	batch, hidden, p, c := pixels.Shape().Dimensions[0], v.HiddenSize, v.PatchSize, v.NumChannels
-	grid := v.GridSize()
-	pixels.AssertDims(batch, c, v.ImageSize, v.ImageSize)
+	pixels.AssertDims(pixels.Shape().Dimensions[0], v.NumChannels, v.ImageSize, v.ImageSize)
 	scope := root.In("vision_model")
 	emb := scope.In("embeddings")
 
-	// patch_embedding is a Conv2d with kernel = stride = patch_size, "valid" padding and a bias. Written as patch
-	// extraction plus a matmul, which is the same arithmetic and 10-28x faster than Convolve on the pure-Go
-	// backend (NOTES.md). When patch_size does not divide image_size (so400m-patch14-384: 27 x 14 = 378 of 384)
-	// the convolution never reads the last rows and columns: they are cut off first.
-	x := pixels
-	if covered := grid * p; covered != v.ImageSize {
-		x = graph.Slice(x, graph.AxisRange(), graph.AxisRange(), graph.AxisRange(0, covered), graph.AxisRange(0, covered))
-	}
-	// Patches are ordered row by row, as the conv output's flatten(2) orders them; each patch's values in
-	// (channel, y, x) order, as the [hidden, channels, p, p] kernel is laid out.
-	x = graph.Reshape(x, batch, c, grid, p, grid, p) // [batch, c, gridY, pY, gridX, pX]
-	x = graph.TransposeAllAxes(x, 0, 2, 4, 1, 3, 5)  // [batch, gridY, gridX, c, pY, pX]
-	x = graph.Reshape(x, batch*grid*grid, c*p*p)     // [batch*patches, c*p*p] (2-D: see transformer.Linear)
-	conv := emb.In("patch_embedding")
-	w := graph.Reshape(transformer.Param(conv, g, "weight"), hidden, c*p*p)
-	x = nn.Dense(x, w, transformer.Param(conv, g, "bias"), compute.DenseLayoutOutputsInput) // [batch*patches, hidden]
-	x = graph.Reshape(x, batch, grid*grid, hidden)                                          // [batch, patches, hidden]
+	// With a bias; when patch_size does not divide image_size, the last rows and columns are never read.
+	x := transformer.PatchEmbedding(emb.In("patch_embedding"), pixels, v.PatchSize) // [batch, GridSize()^2, hidden]
 	// No class token: the position table has one row per patch (position_ids 0..patches-1).
 	x = graph.Add(x, graph.ExpandAxes(transformer.Param(emb.In("position_embedding"), g, "weight"), 0))
 
-	x = transformer.Encoder(scope.In("encoder"), x, transformer.EncoderConfig{
-		Hidden: hidden, Heads: v.NumAttentionHeads, Layers: v.NumHiddenLayers,
-		Activation: v.HiddenAct, Eps: v.LayerNormEps,
-	})
+	x = transformer.Encoder(scope.In("encoder"), x, v.Encoder())
 	x = transformer.LayerNorm(scope.In("post_layernorm"), x, v.LayerNormEps) // every token, not a pooled one
 	return poolingHead(scope.In("head"), x, v)
 }

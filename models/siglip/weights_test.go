@@ -6,39 +6,21 @@ import (
 	"math"
 	"os"
 	"path/filepath"
-	"slices"
 	"strings"
 	"testing"
 
 	"github.com/bellingcat/smart-image-sorter/models/engine/enginetest"
+	"github.com/bellingcat/smart-image-sorter/models/goldentest"
 	"github.com/bellingcat/smart-image-sorter/models/weights"
 	"github.com/bellingcat/smart-image-sorter/models/weights/weightstest"
+	"github.com/gomlx/gomlx/core/tensors"
 )
 
 // fixtureFolder copies a fixture checkpoint's files (not its goldens) into a new temporary directory, leaving out
 // the named files, and returns it.
 func fixtureFolder(t *testing.T, checkpoint string, leaveOut ...string) string {
 	t.Helper()
-	src := filepath.Join(fixturesDir, checkpoint)
-	entries, err := os.ReadDir(src)
-	if err != nil {
-		t.Fatal(err)
-	}
-	dst := t.TempDir()
-	for _, e := range entries {
-		name := e.Name()
-		if e.IsDir() || strings.HasPrefix(name, "golden.") || slices.Contains(leaveOut, name) {
-			continue
-		}
-		data, err := os.ReadFile(filepath.Join(src, name))
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(filepath.Join(dst, name), data, 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	return dst
+	return goldentest.CopyCheckpoint(t, filepath.Join(fixturesDir, checkpoint), leaveOut...)
 }
 
 // fixtureTensors reads every tensor of a fixture checkpoint as stored.
@@ -111,28 +93,16 @@ func TestWeightsAllUsed(t *testing.T) {
 	for _, ckpt := range fixtureCheckpoints {
 		m := loadFixtureModel(t, ckpt, "go")
 		g := loadModelGoldens(t, ckpt)
-		pixels, err := m.pixelTensor(g.pixels[:1])
-		if err != nil {
-			t.Fatal(err)
-		}
-		_, imageGraph, err := m.imageExec.ExecWithGraph(pixels)
-		if err != nil {
-			t.Fatal(err)
-		}
 		ids, err := m.tokenBatch([]string{"a cat"})
 		if err != nil {
 			t.Fatal(err)
 		}
-		_, textGraph, err := m.textExec.ExecWithGraph(ids)
+		unread, n, err := m.UnreadWeights(g.Pixels[:1], []*tensors.Tensor{ids}, "logit_scale", "logit_bias")
 		if err != nil {
 			t.Fatal(err)
 		}
-		n := 0
-		for v := range m.store.IterVariables() {
-			n++
-			if !v.InUseByGraph(imageGraph) && !v.InUseByGraph(textGraph) && v.Name() != "logit_scale" && v.Name() != "logit_bias" {
-				t.Errorf("%s: weight %s is loaded but used by neither graph", ckpt, v.Path())
-			}
+		for _, path := range unread {
+			t.Errorf("%s: weight %s is loaded but used by neither graph", ckpt, path)
 		}
 		keys := fixtureTensors(t, ckpt)
 		if want := len(expectedWeights(m.Config)); n != want || len(keys) != want {
@@ -178,15 +148,15 @@ func TestBF16IsWidenedExactly(t *testing.T) {
 	defer wide.Close()
 	bf16 := loadFixtureModel(t, "siglip2-tiny", "go")
 	g := loadModelGoldens(t, "siglip2-tiny")
-	a, err := wide.EmbedImages(g.pixels[:3])
+	a, err := wide.EmbedImages(g.Pixels[:3])
 	if err != nil {
 		t.Fatal(err)
 	}
-	b, err := bf16.EmbedImages(g.pixels[:3])
+	b, err := bf16.EmbedImages(g.Pixels[:3])
 	if err != nil {
 		t.Fatal(err)
 	}
-	checkClose(t, "image_embeds, F32 copy vs BF16", a, b, 0, false)
+	goldentest.CheckClose(t, "image_embeds, F32 copy vs BF16", a, b, 0)
 	if wide.LogitScale() != bf16.LogitScale() || wide.LogitBias() != bf16.LogitBias() {
 		t.Errorf("logit scale/bias %v %v vs %v %v", wide.LogitScale(), wide.LogitBias(), bf16.LogitScale(), bf16.LogitBias())
 	}

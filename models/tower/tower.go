@@ -1,0 +1,199 @@
+// Package tower runs a loaded checkpoint's two compiled towers, image and text, for every model family. It is
+// what Hugging Face's CLIPModel and SiglipModel (transformers/models/clip/modeling_clip.py,
+// models/siglip/modeling_siglip.py) share around their get_image_features and get_text_features: the compute
+// engine, the weights loaded into it, one lock serialising the engine's calls, and Close. Each family's Model
+// embeds a *Towers; what the towers compute (vision.go, text.go) and what their outputs mean stay in the family.
+//
+// tower.go loads and closes the towers and runs them; inputs.go turns images and texts into their input tensors.
+package tower
+
+import (
+	"errors"
+	"fmt"
+	"math"
+	"path/filepath"
+	"slices"
+	"sync"
+
+	"github.com/gomlx/compute"
+	"github.com/gomlx/gomlx/core/tensors"
+	"github.com/gomlx/gomlx/ml/model"
+
+	"github.com/bellingcat/smart-image-sorter/models/engine"
+	"github.com/bellingcat/smart-image-sorter/models/weights"
+)
+
+// Options configure a family's Load.
+type Options struct {
+	// Backend runs the graphs; nil picks one with engine.New.
+	Backend compute.Backend
+	// ID and Revision identify the checkpoint; ID defaults to the directory.
+	ID, Revision string
+	// Logf receives one-line notices (engine fallbacks); nil discards them.
+	Logf func(format string, args ...any)
+}
+
+// Spec is what Load needs to know of a family's checkpoint besides its towers' graphs.
+type Spec struct {
+	// Weights are the keys and shapes the checkpoint's config.json implies.
+	Weights weights.Spec
+	// Channels and ImageSize give the image tower's input per image: [Channels, ImageSize, ImageSize], CHW.
+	Channels, ImageSize int
+}
+
+// Towers are a checkpoint's compiled image and text towers. Methods are safe for concurrent use; engine calls are
+// serialised.
+type Towers struct {
+	// ID and Revision identify the checkpoint (Hub id and commit, or a local path); they key the embedding cache.
+	ID, Revision string
+
+	backend        compute.Backend
+	store          *model.Store
+	channels, size int // of one image: [channels, size, size]
+
+	mu          sync.Mutex
+	image, text *model.Exec // nil once closed
+}
+
+// Load starts the engine (opts.Backend, or the fastest that starts), loads the weights spec lists from dir and
+// prepares both towers: image builds the image tower's graph from pixel_values [batch, channels, size, size], text
+// the text tower's from the tensors the family's Texts inputs make; each returns [batch, dim].
+func Load[I, T model.ExecGraphFn](dir string, opts Options, spec Spec, image I, text T) (*Towers, error) {
+	var err error
+	backend := opts.Backend
+	if backend == nil {
+		if backend, err = engine.New(opts.Logf); err != nil {
+			return nil, err
+		}
+	}
+	t := &Towers{ID: opts.ID, Revision: opts.Revision, backend: backend, channels: spec.Channels, size: spec.ImageSize}
+	if t.ID == "" {
+		if t.ID, err = filepath.Abs(dir); err != nil {
+			return nil, err
+		}
+	}
+	if t.store, err = weights.Load(dir, spec.Weights, backend); err != nil {
+		return nil, err
+	}
+	if t.image, err = model.NewExec(backend, t.store, image); err != nil {
+		t.store.Finalize()
+		return nil, fmt.Errorf("building the image model: %w", err)
+	}
+	if t.text, err = model.NewExec(backend, t.store, text); err != nil {
+		t.image.Finalize()
+		t.store.Finalize()
+		return nil, fmt.Errorf("building the text model: %w", err)
+	}
+	return t, nil
+}
+
+// Backend returns the compute backend running the towers.
+func (t *Towers) Backend() compute.Backend { return t.backend }
+
+// Weight returns the value of a one-value weight that no graph reads (logit_scale, logit_bias): families read
+// them once, after Load.
+func (t *Towers) Weight(key string) (float32, error) {
+	v, err := t.store.GetVariable(weights.VariablePath(key)).Value()
+	if err != nil {
+		return 0, err
+	}
+	flat, err := tensors.CopyFlatData[float32](v)
+	if err != nil {
+		return 0, err
+	}
+	return flat[0], nil
+}
+
+// ReadLogitScale returns exp(logit_scale), the factor CLIPModel and SiglipModel multiply cosine similarities by:
+// the checkpoint stores its logarithm (config.json's logit_scale_init_value is only where training started).
+func (t *Towers) ReadLogitScale() (float32, error) {
+	stored, err := t.Weight("logit_scale")
+	if err != nil {
+		return 0, err
+	}
+	s := float32(math.Exp(float64(stored)))
+	if math.IsInf(float64(s), 0) || math.IsNaN(float64(s)) {
+		return 0, fmt.Errorf("logit_scale %g is not usable", stored)
+	}
+	return s, nil
+}
+
+// run executes the image or the text tower (read under the lock, so that Close can clear them) and returns its
+// [batch, dim] output as rows.
+func (t *Towers) run(text bool, inputs ...any) (rows [][]float32, err error) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	e := t.image
+	if text {
+		e = t.text
+	}
+	if e == nil {
+		return nil, ErrClosed
+	}
+	outputs, err := e.Exec(inputs...)
+	if err != nil {
+		return nil, fmt.Errorf("running the model: %w", err)
+	}
+	out := outputs[0]
+	defer out.FinalizeAll()
+	dims := out.Shape().Dimensions
+	flat, err := tensors.CopyFlatData[float32](out)
+	if err != nil {
+		return nil, err
+	}
+	rows = make([][]float32, dims[0])
+	for i := range rows {
+		rows[i] = flat[i*dims[1] : (i+1)*dims[1] : (i+1)*dims[1]]
+	}
+	return rows, nil
+}
+
+// UnreadWeights builds both towers' graphs, for pixels and for the text tower's inputs, and returns the loaded
+// weights neither graph reads, leaving out those named in readOnce (read with Weight), and how many weights are
+// loaded. Tests call it: a weight loaded but never read would mean a layer silently skipped.
+func (t *Towers) UnreadWeights(pixels [][]float32, text []*tensors.Tensor, readOnce ...string) (unread []string, loaded int, err error) {
+	input, err := t.pixelTensor(pixels)
+	if err != nil {
+		return nil, 0, err
+	}
+	defer input.FinalizeAll()
+	args := make([]any, len(text))
+	for i, x := range text {
+		args[i] = x
+	}
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if t.image == nil {
+		return nil, 0, ErrClosed
+	}
+	_, imageGraph, err := t.image.ExecWithGraph(input)
+	if err != nil {
+		return nil, 0, err
+	}
+	_, textGraph, err := t.text.ExecWithGraph(args...)
+	if err != nil {
+		return nil, 0, err
+	}
+	for v := range t.store.IterVariables() {
+		loaded++
+		if !v.InUseByGraph(imageGraph) && !v.InUseByGraph(textGraph) && !slices.Contains(readOnce, v.Name()) {
+			unread = append(unread, v.Path())
+		}
+	}
+	return unread, loaded, nil
+}
+
+// Close releases the compiled graphs and the weights; calls after it return ErrClosed. Closing twice is harmless.
+func (t *Towers) Close() {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if t.image != nil {
+		t.image.Finalize()
+		t.text.Finalize()
+		t.image, t.text = nil, nil
+		t.store.Finalize()
+	}
+}
+
+// ErrClosed is returned by calls on a closed model.
+var ErrClosed = errors.New("the model was closed; load it again")
