@@ -170,5 +170,9 @@ func ThresholdNote(m Model, threshold float64) string {
 	if f == nil || !f.Scores.Sigmoid || threshold <= 4*f.Scores.SuggestedThreshold {
 		return ""
 	}
-	return fmt.Sprintf("threshold %g with a %s model: %s", threshold, f.Name, f.Scores.ThresholdAdvice)
+	name := f.Name
+	if v, ok := m.(interface{ Variant() string }); ok { // SigLIP2 shares SigLIP's family
+		name = v.Variant()
+	}
+	return fmt.Sprintf("threshold %g with a %s model: %s", threshold, name, f.Scores.ThresholdAdvice)
 }

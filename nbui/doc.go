@@ -10,7 +10,7 @@
 // (tests, plain programs) everything is written as text to standard output.
 //
 // Files, one concept each: settings.go (what a sort needs, defaults, checks), headless.go, output.go (where
-// displays go), textinput.go (a text-input widget, which gonbui/widgets lacks), form.go (the form and its
+// displays go), textinput.go (the form's text fields, which gonbui/widgets lacks), form.go (the form and its
 // Start button), progress.go, summary.go, gallery.go (thumbnails per label, errors), run.go (Sort, the
 // form's loop, Resort and the last-run record), style.go (the CSS all blocks share).
 package nbui

@@ -57,7 +57,8 @@ func testSortThenResort(t *testing.T, ckpt string) {
 		t.Errorf("the text version lacks the summary:\n%s", rec.text())
 	}
 
-	if note := "Note: threshold 0.5 with a SigLIP model"; strings.Contains(rec.text(), note) != siglip {
+	variant := map[string]string{"siglip-tiny": "SigLIP", "siglip2-tiny": "SigLIP2"}[ckpt]
+	if note := "Note: threshold 0.5 with a " + variant + " model"; strings.Contains(rec.text(), note) != siglip {
 		t.Errorf("the threshold note is shown: %v, want %v:\n%s", !siglip, siglip, rec.text())
 	}
 	if strings.Contains(html, `class="sis sis-note"`) {

@@ -100,7 +100,6 @@ func TestEveryBlockHasTheStyle(t *testing.T) {
 		"error":    ErrorHTML(errors.New("x")),
 		"note":     noteHTML("x"),
 		"gallery":  Gallery{}.HTML(),
-		"text":     TextInput("a", "b").HTML(),
 	} {
 		if !strings.Contains(html, string(styleTag)) {
 			t.Errorf("the %s block has no <style>", name)

@@ -23,7 +23,7 @@ import (
 )
 
 // Ids of the special tokens in OpenAI's CLIP vocabulary. A Tokenizer uses the ids it finds in vocab.json
-// (see StartOfTextID and EndOfTextID); these constants are the values every released CLIP vocabulary has.
+// (its sot and eot fields); these constants are the values every released CLIP vocabulary has.
 const (
 	StartOfText = 49406 // <|startoftext|>
 	EndOfText   = 49407 // <|endoftext|>, also the padding token and the position text features are pooled at
@@ -66,13 +66,6 @@ func LoadTokenizer(dir string) (*Tokenizer, error) {
 	return newTokenizer(vocab, vocabPath, merges, mergesPath)
 }
 
-// NewTokenizer reads a tokenizer from the contents of vocab.json and merges.txt.
-func NewTokenizer(vocabJSON, mergesTXT io.Reader) (*Tokenizer, error) {
-	return newTokenizer(vocabJSON, "vocab.json", mergesTXT, "merges.txt")
-}
-
-// newTokenizer reads and cross-checks the two files; vocabName and mergesName are used in error messages.
-// The checks guarantee that every symbol BPE can produce has an id, so Encode cannot fail.
 func newTokenizer(vocabJSON io.Reader, vocabName string, mergesTXT io.Reader, mergesName string) (*Tokenizer, error) {
 	data, err := io.ReadAll(vocabJSON)
 	if err != nil {
@@ -134,9 +127,6 @@ func newTokenizer(vocabJSON io.Reader, vocabName string, mergesTXT io.Reader, me
 	}
 	return t, nil
 }
-
-// StartOfTextID is the id of <|startoftext|> (49406 in CLIP).
-func (t *Tokenizer) StartOfTextID() int { return t.sot }
 
 // EndOfTextID is the id of <|endoftext|> (49407 in CLIP).
 func (t *Tokenizer) EndOfTextID() int { return t.eot }

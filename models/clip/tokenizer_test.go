@@ -87,9 +87,9 @@ func (t *Tokenizer) symbols(ids []int) []string {
 
 func TestTokenizerGolden(t *testing.T) {
 	tok := loadTestTokenizer(t)
-	if tok.StartOfTextID() != StartOfText || tok.EndOfTextID() != EndOfText || tok.VocabSize() != 49408 {
+	if tok.sot != StartOfText || tok.EndOfTextID() != EndOfText || tok.VocabSize() != 49408 {
 		t.Errorf("special ids %d, %d and vocab size %d, want %d, %d and 49408",
-			tok.StartOfTextID(), tok.EndOfTextID(), tok.VocabSize(), StartOfText, EndOfText)
+			tok.sot, tok.EndOfTextID(), tok.VocabSize(), StartOfText, EndOfText)
 	}
 	for _, c := range loadTokenizerGolden(t) {
 		t.Run(c.Key, func(t *testing.T) {

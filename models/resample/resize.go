@@ -300,9 +300,9 @@ func Region(src *image.RGBA, outW, outH int, r image.Rectangle, f Filter, emit f
 	resampleRegionWith(&kernels, f, viewOf(src), outW, outH, r, emit)
 }
 
-// Resize returns src resized to w x h as Pillow's img.resize((w, h), f) on an RGB image, alpha 255.
+// resize returns src resized to w x h as Pillow's img.resize((w, h), f) on an RGB image, alpha 255.
 // f must be Implemented.
-func Resize(src *image.RGBA, w, h int, f Filter) *image.RGBA {
+func resize(src *image.RGBA, w, h int, f Filter) *image.RGBA {
 	return resizeRegionWith(&kernels, f, viewOf(src), w, h, image.Rect(0, 0, w, h)).toRGBA(w, h)
 }
 

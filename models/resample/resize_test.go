@@ -52,7 +52,7 @@ func TestResizeUnimplementedFilterPanics(t *testing.T) {
 			t.Errorf("recovered %v", r)
 		}
 	}()
-	Resize(image.NewRGBA(image.Rect(0, 0, 4, 4)), 2, 2, Lanczos)
+	resize(image.NewRGBA(image.Rect(0, 0, 4, 4)), 2, 2, Lanczos)
 }
 
 // TestResizeHandComputed upsamples 2 pixels to 4 with BICUBIC, computed by hand from Resample.c:
@@ -75,7 +75,7 @@ func TestResizeHandComputed(t *testing.T) {
 
 	src := image.NewRGBA(image.Rect(0, 0, 2, 1))
 	copy(src.Pix, []uint8{100, 0, 255, 255, 200, 255, 0, 255})
-	got := Resize(src, 4, 1, Bicubic)
+	got := resize(src, 4, 1, Bicubic)
 	want := []uint8{
 		91, 0, 255, 255,
 		121, 53, 202, 255,
@@ -127,7 +127,7 @@ func TestResizeHandComputedBilinear(t *testing.T) {
 		for i, v := range tc.src {
 			src.Pix[4*i] = v
 		}
-		if got := redChannel(Resize(src, tc.out, 1, Bilinear)); !slices.Equal(got, tc.want) {
+		if got := redChannel(resize(src, tc.out, 1, Bilinear)); !slices.Equal(got, tc.want) {
 			t.Errorf("%d -> %d: %v, want %v", tc.in, tc.out, got, tc.want)
 		}
 	}
@@ -140,7 +140,7 @@ func TestResizeTwoPass(t *testing.T) {
 	for i, v := range []uint8{10, 250, 30, 200, 0, 90} {
 		src.Pix[4*i] = v
 	}
-	got := Resize(src, 2, 3, Bicubic)
+	got := resize(src, 2, 3, Bicubic)
 	want := []uint8{101, 121, 115, 84, 128, 46}
 	for i, v := range want {
 		if got.Pix[4*i] != v {
@@ -174,7 +174,7 @@ func TestResizeRegion(t *testing.T) {
 	} {
 		src := randomRGBA(rng, tc.w, tc.h)
 		for _, f := range Filters {
-			full := Resize(src, tc.ow, tc.oh, f)
+			full := resize(src, tc.ow, tc.oh, f)
 			for _, r := range []image.Rectangle{
 				image.Rect(0, 0, tc.ow, tc.oh),
 				image.Rect(tc.ow/3, tc.oh/4, tc.ow-tc.ow/5, tc.oh-tc.oh/6),
@@ -205,7 +205,7 @@ func TestResizeRegion(t *testing.T) {
 func TestResizeSameSizeIsCopy(t *testing.T) {
 	src := randomRGBA(rand.New(rand.NewSource(2)), 9, 7)
 	for _, f := range Filters {
-		got := Resize(src, 9, 7, f)
+		got := resize(src, 9, 7, f)
 		for i := range got.Pix {
 			if i%4 != 3 && got.Pix[i] != src.Pix[i] {
 				t.Fatalf("%s: same-size resize changed byte %d: %d -> %d", f, i, src.Pix[i], got.Pix[i])
@@ -229,7 +229,7 @@ func TestResizeEmpty(t *testing.T) {
 			t.Errorf("%v of a %v image: row %d emitted", tc.r, tc.src.Bounds(), y)
 		})
 	}
-	if got := Resize(image.NewRGBA(image.Rectangle{}), 3, 2, Bilinear); got.Bounds() != image.Rect(0, 0, 3, 2) {
+	if got := resize(image.NewRGBA(image.Rectangle{}), 3, 2, Bilinear); got.Bounds() != image.Rect(0, 0, 3, 2) {
 		t.Errorf("empty image resized to %v", got.Bounds())
 	}
 }
@@ -243,7 +243,7 @@ func TestResizeSubImage(t *testing.T) {
 		copy(copied.Pix[y*copied.Stride:], big.Pix[big.PixOffset(5, 4+y):big.PixOffset(25, 4+y)])
 	}
 	for _, f := range Filters {
-		a, b := Resize(sub, 13, 29, f), Resize(copied, 13, 29, f)
+		a, b := resize(sub, 13, 29, f), resize(copied, 13, 29, f)
 		if !slices.Equal(a.Pix, b.Pix) {
 			t.Errorf("%s: resizing a sub-image differs from resizing a copy of it", f)
 		}

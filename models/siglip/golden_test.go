@@ -85,7 +85,7 @@ func TestGoldenFromInputs(t *testing.T) {
 				textEmbeds := l2Normalize(copyRows(textFeatures))
 				goldentest.CheckClose(t, "text_embeds", textEmbeds, g.TextEmbeds, 1e-4)
 
-				goldentest.CheckClose(t, "logits_per_image", Logits(imageEmbeds, textEmbeds, m.LogitScale(), m.LogitBias()), g.Logits, 1e-3)
+				goldentest.CheckClose(t, "logits_per_image", Logits(imageEmbeds, textEmbeds, m.LogitScale(), m.logitBias), g.Logits, 1e-3)
 				goldentest.CheckClose(t, "probs", m.Probabilities(imageEmbeds, textEmbeds), g.Probs, 1e-4)
 
 				// The public path gives the same numbers: EmbedImages from pixel_values, EmbedTexts from the prompts

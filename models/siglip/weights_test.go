@@ -119,7 +119,7 @@ func TestLogitScaleAndBias(t *testing.T) {
 		if got := m.LogitScale(); got != float32(math.Exp(want[0])) {
 			t.Errorf("%s: LogitScale %v, want exp(%v) = %v", ckpt, got, want[0], float32(math.Exp(want[0])))
 		}
-		if got := m.LogitBias(); float64(got) != want[1] {
+		if got := m.logitBias; float64(got) != want[1] {
 			t.Errorf("%s: LogitBias %v, want %v", ckpt, got, want[1])
 		}
 	}
@@ -157,8 +157,8 @@ func TestBF16IsWidenedExactly(t *testing.T) {
 		t.Fatal(err)
 	}
 	goldentest.CheckClose(t, "image_embeds, F32 copy vs BF16", a, b, 0)
-	if wide.LogitScale() != bf16.LogitScale() || wide.LogitBias() != bf16.LogitBias() {
-		t.Errorf("logit scale/bias %v %v vs %v %v", wide.LogitScale(), wide.LogitBias(), bf16.LogitScale(), bf16.LogitBias())
+	if wide.LogitScale() != bf16.LogitScale() || wide.logitBias != bf16.logitBias {
+		t.Errorf("logit scale/bias %v %v vs %v %v", wide.LogitScale(), wide.logitBias, bf16.LogitScale(), bf16.logitBias)
 	}
 }
 
