@@ -8,22 +8,37 @@ import (
 	"slices"
 	"strings"
 
-	"github.com/gomlx/compute"
-
 	"github.com/bellingcat/smart-image-sorter/models/clip"
 	"github.com/bellingcat/smart-image-sorter/models/siglip"
+	"github.com/bellingcat/smart-image-sorter/models/tower"
 )
 
 // Family is one model family: how its checkpoints are recognised (config.json's model_type, as transformers'
 // AutoModel picks a class), how they are loaded, and what its scores mean. families lists them; each family's
 // code lives in its own folder (models/clip, ...).
 type Family struct {
-	Name       string   // as people know it: "CLIP", "SigLIP"
-	ModelTypes []string // config.json model_type values it loads
+	Name string // as people know it: "CLIP", "SigLIP"
+	// ModelTypes are the config.json model_type values its code reads; its loader refuses those it cannot run
+	// (a SigLIP2 NaFlex checkpoint, a single tower) with its own message saying what to use instead.
+	ModelTypes []string
 	Scores     Scores
-	load       func(dir string, o loadOptions) (Model, error)
+	load       func(dir string, o tower.Options) (Model, error)
 	owns       func(Model) bool // whether a loaded model is of this family
 }
+
+// loader adapts a family's Load to Family.load: a failed load gives a nil Model, not a nil *M inside one.
+func loader[M Model](load func(dir string, o tower.Options) (M, error)) func(string, tower.Options) (Model, error) {
+	return func(dir string, o tower.Options) (Model, error) {
+		m, err := load(dir, o)
+		if err != nil {
+			return nil, err
+		}
+		return m, nil
+	}
+}
+
+// ownedBy reports whether a model is an M.
+func ownedBy[M Model](m Model) bool { _, ok := m.(M); return ok }
 
 // Scores says what a family's Probabilities are, so that a threshold means something to a person.
 type Scores struct {
@@ -35,13 +50,6 @@ type Scores struct {
 	// SuggestedThreshold is a sensible --threshold to start from, and ThresholdAdvice says why.
 	SuggestedThreshold float64
 	ThresholdAdvice    string
-}
-
-// loadOptions are what Open passes every family's loader.
-type loadOptions struct {
-	backend      compute.Backend
-	id, revision string
-	logf         func(format string, args ...any)
 }
 
 var softmaxScores = Scores{
@@ -65,26 +73,14 @@ var sigmoidScores = Scores{
 var families = []Family{
 	{
 		Name: "CLIP", ModelTypes: []string{"clip"}, Scores: softmaxScores,
-		load: func(dir string, o loadOptions) (Model, error) {
-			m, err := clip.Load(dir, clip.Options{Backend: o.backend, ID: o.id, Revision: o.revision, Logf: o.logf})
-			if err != nil {
-				return nil, err // not a nil *clip.Model in a non-nil Model
-			}
-			return m, nil
-		},
-		owns: func(m Model) bool { _, ok := m.(*clip.Model); return ok },
+		load: loader(clip.Load), owns: ownedBy[*clip.Model],
 	},
 	{
 		// SigLIP2 checkpoints of fixed resolution share model_type "siglip"; siglip.Model.Variant tells them apart.
-		Name: "SigLIP", ModelTypes: []string{"siglip"}, Scores: sigmoidScores,
-		load: func(dir string, o loadOptions) (Model, error) {
-			m, err := siglip.Load(dir, siglip.Options{Backend: o.backend, ID: o.id, Revision: o.revision, Logf: o.logf})
-			if err != nil {
-				return nil, err
-			}
-			return m, nil
-		},
-		owns: func(m Model) bool { _, ok := m.(*siglip.Model); return ok },
+		// siglip.LoadConfig refuses NaFlex SigLIP2 ("siglip2") and single towers, saying what works instead.
+		Name: "SigLIP", ModelTypes: []string{"siglip", "siglip2", "siglip_vision_model", "siglip_text_model"},
+		Scores: sigmoidScores,
+		load:   loader(siglip.Load), owns: ownedBy[*siglip.Model],
 	},
 }
 
@@ -106,12 +102,6 @@ func ThresholdHelp() string {
 		fmt.Fprintf(&b, "; %s: %s, try %g", f.Name, f.Scores.Meaning, f.Scores.SuggestedThreshold)
 	}
 	return b.String()
-}
-
-// unsupportedModelTypes are model types people will try, with what to do instead.
-var unsupportedModelTypes = map[string]string{
-	"siglip2": "this is a SigLIP2 \"naflex\" checkpoint (variable resolution), which this tool does not run; use a " +
-		"fixed-resolution SigLIP2 checkpoint such as google/siglip2-base-patch16-224",
 }
 
 // modelConfig is the part of config.json that picks the family.
@@ -136,9 +126,6 @@ func FamilyOf(dir string) (*Family, error) {
 		if slices.Contains(families[i].ModelTypes, cfg.ModelType) {
 			return &families[i], nil
 		}
-	}
-	if advice, ok := unsupportedModelTypes[cfg.ModelType]; ok {
-		return nil, fmt.Errorf("%s: model_type %q: %s", path, cfg.ModelType, advice)
 	}
 	what := fmt.Sprintf("model_type %q", cfg.ModelType)
 	if cfg.ModelType == "" {

@@ -10,8 +10,8 @@ import (
 	"strings"
 
 	"github.com/bellingcat/smart-image-sorter/imagefile"
-	"github.com/bellingcat/smart-image-sorter/models/engine"
 	"github.com/bellingcat/smart-image-sorter/models/hub"
+	"github.com/bellingcat/smart-image-sorter/models/tower"
 	"github.com/gomlx/compute"
 )
 
@@ -80,13 +80,8 @@ func Open(ctx context.Context, spec string, opts Options) (Model, error) {
 	if err != nil {
 		return nil, fmt.Errorf("loading %s: %w", spec, err)
 	}
-	backend := opts.Backend
-	if backend == nil {
-		if backend, err = engine.New(logf); err != nil {
-			return nil, err
-		}
-	}
-	m, err := family.load(cp.Dir, loadOptions{backend: backend, id: cp.ID, revision: cp.Revision, logf: logf})
+	// A nil Backend: tower.Load picks the fastest engine that starts (models/engine), announcing fallbacks.
+	m, err := family.load(cp.Dir, tower.Options{Backend: opts.Backend, ID: cp.ID, Revision: cp.Revision, Logf: logf})
 	if err != nil {
 		return nil, fmt.Errorf("loading %s: %w", spec, err)
 	}

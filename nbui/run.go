@@ -137,7 +137,12 @@ func sortWith(ctx context.Context, s Settings, out Output, gallery GalleryOption
 			bar.Status(fmt.Sprintf("Downloading the model %s from Hugging Face: %s, %d of %s MB…", spec, file, done>>20, size))
 		}},
 	})
-	for _, n := range notes {
+	if err == nil {
+		if note := models.ThresholdNote(m, o.Threshold); note != "" {
+			notes = append(notes, note)
+		}
+	}
+	for _, n := range notes { // notices from opening the model (and the threshold's fit to its scores), in grey
 		out.Display(`<div class="sis sis-muted">`+escape("Note: "+n)+`</div>`, "Note: "+n)
 	}
 	if err != nil {
@@ -145,9 +150,6 @@ func sortWith(ctx context.Context, s Settings, out Output, gallery GalleryOption
 		return nil, err
 	}
 	defer m.Close()
-	if note := models.ThresholdNote(m, o.Threshold); note != "" {
-		out.Display(`<div class="sis sis-muted">`+escape("Note: "+note)+`</div>`, "Note: "+note)
-	}
 	load := time.Since(start)
 	o.Progress = bar.Update
 	sum, runErr := sorter.Run(ctx, m, o)

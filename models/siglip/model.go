@@ -95,7 +95,6 @@ func (m *Model) Variant() string {
 // LogitScale is exp(logit_scale), the factor applied to cosine similarities before the bias and the sigmoid.
 func (m *Model) LogitScale() float32 { return m.logitScale }
 
-
 // ImageSize is the side of the square images the vision tower takes.
 func (m *Model) ImageSize() int { return m.Config.VisionConfig.ImageSize }
 
