@@ -19,6 +19,8 @@ type Model interface {
 	// Probabilities are the pipeline's scores, per image and text: CLIP's softmax over the texts (they sum
 	// to 1), SigLIP's sigmoid of each text on its own (they do not). Family.Scores says which.
 	Probabilities(imageEmbeds, textEmbeds [][]float32) [][]float32
+	// EmbeddingSize is the length of every image and text embedding.
+	EmbeddingSize() int
 	// ImageSize is the side of the square pixel_values.
 	ImageSize() int
 	// Backend is the compute engine running the model.

@@ -6,7 +6,8 @@ package sorter
 // labels, then needs no image model call at all.
 //
 // Layout: bucket "meta" {format: "smart-image-sorter embedding cache", version: "1"};
-// bucket "models" -> bucket <CacheKey> -> <32-byte SHA-256> = little-endian float32s.
+// bucket "models" -> bucket <CacheKey> -> <32-byte SHA-256> = little-endian float32s;
+// bucket "files" -> <absolute path> = the file's record (fileindex.go).
 //
 // Nothing in it is trusted blindly: a file that is not a bbolt database, or one
 // without our format marker, is moved aside (renamed <name>.unreadable-<time> or
@@ -257,47 +258,50 @@ func (c *embedCache) get(sum [32]byte, dim int) (vec []float32, ok bool) {
 			vec, ok = nil, false
 		}
 	}()
-	bad := 0
 	err := c.db.View(func(tx *bolt.Tx) error {
-		models := tx.Bucket(bucketModels)
-		if models == nil {
-			return nil
-		}
-		b := models.Bucket(c.model)
-		if b == nil {
-			return nil
-		}
-		v := b.Get(sum[:])
-		if v == nil {
-			return nil
-		}
-		if len(v) != 4*dim {
-			bad = len(v)
-			return nil
-		}
-		vec = make([]float32, dim)
-		for i := range vec {
-			vec[i] = math.Float32frombits(binary.LittleEndian.Uint32(v[4*i:]))
-		}
+		vec = c.vector(tx, sum, dim)
 		return nil
 	})
 	if err != nil {
 		c.fail("reading", err)
 		return nil, false
 	}
-	if bad != 0 {
-		c.mu.Lock()
-		if c.badLen++; c.badLen == 1 {
-			c.logf("the embedding cache %s holds an entry of %d bytes where %d were expected; not trusted, recomputing (further such entries are not reported)", c.path, bad, 4*dim)
-		}
-		c.mu.Unlock()
-	}
 	return vec, vec != nil
 }
 
-// put stores a batch of embeddings in one transaction. Failures are logged, not fatal.
-func (c *embedCache) put(sums [][32]byte, vecs [][]float32) {
-	if !c.usable() {
+// vector reads one embedding inside a read transaction: nil when absent or of another length than dim (which
+// is logged once: such an entry is not trusted, and is recomputed).
+func (c *embedCache) vector(tx *bolt.Tx, sum [32]byte, dim int) []float32 {
+	models := tx.Bucket(bucketModels)
+	if models == nil {
+		return nil
+	}
+	b := models.Bucket(c.model)
+	if b == nil {
+		return nil
+	}
+	v := b.Get(sum[:])
+	if v == nil {
+		return nil
+	}
+	if len(v) != 4*dim {
+		c.mu.Lock()
+		if c.badLen++; c.badLen == 1 {
+			c.logf("the embedding cache %s holds an entry of %d bytes where %d were expected; not trusted, recomputing (further such entries are not reported)", c.path, len(v), 4*dim)
+		}
+		c.mu.Unlock()
+		return nil
+	}
+	vec := make([]float32, dim)
+	for i := range vec {
+		vec[i] = math.Float32frombits(binary.LittleEndian.Uint32(v[4*i:]))
+	}
+	return vec
+}
+
+// put stores a batch of embeddings and file records in one transaction. Failures are logged, not fatal.
+func (c *embedCache) put(sums [][32]byte, vecs [][]float32, files []fileEntry) {
+	if !c.usable() || len(vecs)+len(files) == 0 {
 		return
 	}
 	defer func() {
@@ -319,7 +323,7 @@ func (c *embedCache) put(sums [][32]byte, vecs [][]float32) {
 				return err
 			}
 		}
-		return nil
+		return putFiles(tx, files)
 	})
 	if err != nil {
 		c.fail("writing", err)

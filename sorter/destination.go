@@ -13,26 +13,41 @@ import (
 
 // checkFolders resolves the source and destination and checks how they relate.
 func (r *runner) checkFolders() error {
-	o := r.o
-	srcAbs, err := filepath.Abs(o.Source)
+	src, info, err := resolveSource(r.o.Source)
 	if err != nil {
 		return err
+	}
+	r.src = src
+	r.dest, r.destInfo, err = resolveDestination(r.o.Destination, "--destination", r.o.Source, src, info)
+	return err
+}
+
+// resolveSource checks that the source folder exists and returns its absolute path, links resolved.
+func resolveSource(given string) (string, fs.FileInfo, error) {
+	srcAbs, err := filepath.Abs(given)
+	if err != nil {
+		return "", nil, err
 	}
 	info, err := os.Stat(srcAbs)
 	switch {
 	case errors.Is(err, fs.ErrNotExist):
-		return errorf("check the spelling, or give the full path of the folder", "the source folder %s does not exist", o.Source)
+		return "", nil, errorf("check the spelling, or give the full path of the folder", "the source folder %s does not exist", given)
 	case err != nil:
-		return &Error{Msg: "cannot open the source folder " + o.Source, Hint: "check your permissions", Err: err}
+		return "", nil, &Error{Msg: "cannot open the source folder " + given, Hint: "check your permissions", Err: err}
 	case !info.IsDir():
-		return errorf("give the folder that holds the images", "the source %s is a file, not a folder", o.Source)
+		return "", nil, errorf("give the folder that holds the images", "the source %s is a file, not a folder", given)
 	}
-	if r.src, err = filepath.EvalSymlinks(srcAbs); err != nil {
-		return err
-	}
-	destAbs, err := filepath.Abs(o.Destination)
+	src, err := filepath.EvalSymlinks(srcAbs)
+	return src, info, err
+}
+
+// resolveDestination returns a folder the job writes into (flag names its option), absolute with links resolved
+// (it may not exist yet), and its FileInfo when it exists. It may lie inside the source (discovery skips it) but
+// may be neither the source nor one of the source's parents.
+func resolveDestination(given, flag, source, src string, srcInfo fs.FileInfo) (string, fs.FileInfo, error) {
+	destAbs, err := filepath.Abs(given)
 	if err != nil {
-		return err
+		return "", nil, err
 	}
 	// Resolve the deepest existing ancestor, so links are resolved even before the destination exists.
 	existing, rest := destAbs, ""
@@ -50,21 +65,22 @@ func (r *runner) checkFolders() error {
 	if real, err := filepath.EvalSymlinks(existing); err == nil {
 		existing = real
 	}
-	r.dest = filepath.Join(existing, rest)
-	if dinfo, err := os.Stat(r.dest); err == nil {
+	dest := filepath.Join(existing, rest)
+	var destInfo fs.FileInfo
+	if dinfo, err := os.Stat(dest); err == nil {
 		if !dinfo.IsDir() {
-			return errorf("choose a folder name for --destination", "the destination %s exists and is not a folder", o.Destination)
+			return "", nil, errorf("choose a folder name for "+flag, "the destination %s exists and is not a folder", given)
 		}
-		if os.SameFile(info, dinfo) {
-			return errorf(`choose another --destination, e.g. "labelled"`, "the destination %s is the source folder itself", o.Destination)
+		if os.SameFile(srcInfo, dinfo) {
+			return "", nil, errorf("choose another "+flag+", a new folder", "the destination %s is the source folder itself", given)
 		}
-		r.destInfo = dinfo
+		destInfo = dinfo
 	}
-	if rel, err := filepath.Rel(r.dest, r.src); err == nil && rel != ".." && !strings.HasPrefix(rel, ".."+string(filepath.Separator)) {
-		return errorf("choose a destination outside the source folder's parents",
-			"the source folder %s lies inside the destination %s; sorting would mix results and sources", o.Source, o.Destination)
+	if rel, err := filepath.Rel(dest, src); err == nil && rel != ".." && !strings.HasPrefix(rel, ".."+string(filepath.Separator)) {
+		return "", nil, errorf("choose a destination outside the source folder's parents",
+			"the source folder %s lies inside the destination %s; this would mix results and sources", source, given)
 	}
-	return nil
+	return dest, destInfo, nil
 }
 
 // setupDestination opens the journal (refusing or resuming an earlier sort) and the reports.

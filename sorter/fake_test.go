@@ -47,6 +47,8 @@ func newFake() *fakeModel { return &fakeModel{key: "fake/v1"} }
 
 func (f *fakeModel) CacheKey() string { return f.key }
 
+func (f *fakeModel) EmbeddingSize() int { return fakeDim }
+
 // fakeImageError mimics imagefile.Error: a one-line reason and a kind.
 type fakeImageError struct{ kind, msg string }
 

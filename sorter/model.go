@@ -15,6 +15,8 @@ type Model interface {
 	EmbedImages(pixels [][]float32) ([][]float32, error)
 	// EmbedTexts returns one L2-normalised embedding per text, in order.
 	EmbedTexts(texts []string) ([][]float32, error)
+	// EmbeddingSize is the length of every image and text embedding.
+	EmbeddingSize() int
 	// Probabilities turns image and text embeddings into per-image probabilities over the texts (CLIP: softmax of logit_scale * cosine).
 	Probabilities(imageEmbeds, textEmbeds [][]float32) [][]float32
 }

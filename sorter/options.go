@@ -55,17 +55,67 @@ const (
 	tempPrefix     = ".sorter-tmp-"          // partial copies; removed by the next run
 )
 
+// Folder says which images a job reads and how it embeds them: what sort, search and duplicates share.
+type Folder struct {
+	Source    string // folder of images
+	Recursive bool   // search sub-folders (hidden ones and a destination inside the source are skipped)
+	BatchSize int    // images per EmbedImages call; default 32
+
+	MaxPixels    int64         // per-image limit on width*height; default 100 megapixels
+	CachePath    string        // embedding cache file; default DefaultCachePath()
+	NoCache      bool          // neither read nor write the embedding cache
+	CacheTimeout time.Duration // how long to wait for a cache held by another process; default 1 s
+	Workers      int           // parallel decoders; default the number of CPUs
+
+	// Progress, if set, is called after each batch (and once at the start and end)
+	// from one goroutine at a time.
+	Progress func(Progress)
+	// Logf, if set, receives verbose lines (no trailing newline needed). It is
+	// called from one goroutine at a time.
+	Logf func(format string, args ...any)
+}
+
+// DefaultFolder returns the defaults of Folder (Recursive is true).
+func DefaultFolder() Folder {
+	return Folder{
+		Recursive:    true,
+		BatchSize:    DefaultBatchSize,
+		MaxPixels:    DefaultMaxPixels,
+		CacheTimeout: DefaultCacheTimeout,
+		Workers:      runtime.NumCPU(),
+	}
+}
+
+// normalized fills Folder's defaults and checks what needs no disk access; what says what the folder is for
+// ("to sort").
+func (f Folder) normalized(what string) (Folder, error) {
+	if strings.TrimSpace(f.Source) == "" {
+		return f, errorf("pass the folder of images "+what+" with --source", "no source folder given")
+	}
+	if f.BatchSize <= 0 {
+		f.BatchSize = DefaultBatchSize
+	}
+	if f.MaxPixels <= 0 {
+		f.MaxPixels = DefaultMaxPixels
+	}
+	if f.CacheTimeout <= 0 {
+		f.CacheTimeout = DefaultCacheTimeout
+	}
+	if f.Workers <= 0 {
+		f.Workers = runtime.NumCPU()
+	}
+	return f, nil
+}
+
 // Options configure one sort job. Start from DefaultOptions: the zero value of a
 // field means "default" except for the booleans (Recursive is true in DefaultOptions).
 type Options struct {
-	Source      string    // folder of images to sort
+	Folder                // Source (the folder of images to sort), Recursive, BatchSize, the cache, Progress, Logf
 	Destination string    // where label folders and reports go; default "labelled"
 	Labels      []string  // at least 2; see ParseLabels for the comma-separated form
 	Operation   Operation // copy (default), move, link or symlink
 	OutputFile  string    // report name inside Destination (default "output.csv"), or an absolute path
-	BatchSize   int       // images per EmbedImages call; default 32
 	Template    string    // prompt for each label, "{}" is replaced by the label; default "This is a photo of {}."
-	Recursive   bool      // search sub-folders (hidden ones and the destination are skipped)
 	Threshold   float64   // 0..1: an image whose best probability is below it goes to "unsorted"
 	TopK        int       // number of top1_label,top1_score,... column pairs in the report (0: none)
 
@@ -82,34 +132,17 @@ type Options struct {
 	// sorted. The settings must match the interrupted run's. Without Resume, a
 	// Destination that already holds a sort is refused.
 	Resume bool
-
-	MaxPixels    int64         // per-image limit on width*height; default 100 megapixels
-	CachePath    string        // embedding cache file; default DefaultCachePath()
-	NoCache      bool          // neither read nor write the embedding cache
-	CacheTimeout time.Duration // how long to wait for a cache held by another process; default 1 s
-	Workers      int           // parallel decoders; default the number of CPUs
-
-	// Progress, if set, is called after each batch (and once at the start and end)
-	// from one goroutine at a time.
-	Progress func(Progress)
-	// Logf, if set, receives verbose lines (no trailing newline needed). It is
-	// called from one goroutine at a time.
-	Logf func(format string, args ...any)
 }
 
 // DefaultOptions returns the options of `sorter sort` with no flags but --labels.
 func DefaultOptions() Options {
 	return Options{
-		Destination:  DefaultDestination,
-		Operation:    Copy,
-		OutputFile:   DefaultOutputFile,
-		BatchSize:    DefaultBatchSize,
-		Template:     DefaultTemplate,
-		Recursive:    true,
-		TopK:         DefaultTopK,
-		MaxPixels:    DefaultMaxPixels,
-		CacheTimeout: DefaultCacheTimeout,
-		Workers:      runtime.NumCPU(),
+		Folder:      DefaultFolder(),
+		Destination: DefaultDestination,
+		Operation:   Copy,
+		OutputFile:  DefaultOutputFile,
+		Template:    DefaultTemplate,
+		TopK:        DefaultTopK,
 	}
 }
 
@@ -125,9 +158,11 @@ type Progress struct {
 
 // normalized fills defaults and checks everything that needs no disk access.
 func (o Options) normalized() (Options, []label, error) {
-	if strings.TrimSpace(o.Source) == "" {
-		return o, nil, errorf("pass the folder of images to sort with --source", "no source folder given")
+	folder, err := o.Folder.normalized("to sort")
+	if err != nil {
+		return o, nil, err
 	}
+	o.Folder = folder
 	if o.Destination == "" {
 		o.Destination = DefaultDestination
 	}
@@ -146,9 +181,6 @@ func (o Options) normalized() (Options, []label, error) {
 		return o, nil, errorf("give a plain file name (written inside the destination) or an absolute path",
 			"--output_file %q would be written outside the destination folder", o.OutputFile)
 	}
-	if o.BatchSize <= 0 {
-		o.BatchSize = DefaultBatchSize
-	}
 	if o.Template == "" {
 		o.Template = DefaultTemplate
 	}
@@ -163,15 +195,6 @@ func (o Options) normalized() (Options, []label, error) {
 	}
 	if o.TopK > len(o.Labels) {
 		o.TopK = len(o.Labels)
-	}
-	if o.MaxPixels <= 0 {
-		o.MaxPixels = DefaultMaxPixels
-	}
-	if o.CacheTimeout <= 0 {
-		o.CacheTimeout = DefaultCacheTimeout
-	}
-	if o.Workers <= 0 {
-		o.Workers = runtime.NumCPU()
 	}
 	labels, err := makeLabels(o.Labels, o.Template)
 	if err != nil {

@@ -23,6 +23,7 @@ import (
 	"sync"
 	"sync/atomic"
 
+	"github.com/bellingcat/smart-image-sorter/imagefile"
 	"github.com/bellingcat/smart-image-sorter/imageformat"
 )
 
@@ -30,7 +31,11 @@ import (
 type item struct {
 	c      candidate
 	size   int64
-	sum    [32]byte  // SHA-256 of the content: computed once per run
+	sum    [32]byte  // SHA-256 of the content: computed once per run, or from a trusted file record
+	stamp  stamp     // what the file looked like when read
+	width  int       // upright size from the header; 0 when unknown
+	height int       //
+	known  bool      // the file index's record matched: nothing to record
 	embed  []float32 // from the cache or the model
 	pixels []float32 // preprocessed, waiting for EmbedImages
 	score  score
@@ -45,7 +50,10 @@ type batch struct{ items []*item }
 type pipeline struct {
 	m          Model
 	cache      *embedCache // nil: no cache
-	text       [][]float32 // label prompt embeddings
+	text       [][]float32 // label prompt embeddings; nil: embed only, no scores
+	dim        int         // embedding size
+	trustIndex bool        // take a file's SHA-256 from the file index when its stamp matches (fileindex.go)
+	failHint   string      // what to do when the model fails on a batch; default: sort's --resume advice
 	maxPixels  int64
 	workers    int
 	batchSize  int
@@ -152,6 +160,19 @@ func (p *pipeline) start(ctx context.Context, files []candidate) (<-chan *batch,
 // load reads one file: is it an image, its hash, its embedding if cached, else its pixels.
 func (p *pipeline) load(c candidate, buf []byte) *item {
 	it := &item{c: c}
+	if p.trustIndex && p.cache != nil {
+		if info, err := os.Stat(c.Path); err == nil && info.Mode().IsRegular() {
+			if rec, vec, ok := p.cache.lookup(c.Path, fileStamp(info), p.dim); ok {
+				it.size, it.sum, it.stamp, it.width, it.height, it.known = rec.Size, rec.Sum, rec.stamp, rec.Width, rec.Height, true
+				if vec != nil {
+					it.embed = vec
+					p.hits.Add(1)
+					return it
+				}
+				return p.preprocess(it)
+			}
+		}
+	}
 	f, err := os.Open(c.Path)
 	if err != nil {
 		it.err = &ImageError{Path: c.Name, Reason: "cannot open: " + errText(err), Kind: "unreadable"}
@@ -167,7 +188,7 @@ func (p *pipeline) load(c candidate, buf []byte) *item {
 		it.skip = "empty file (0 bytes)"
 		return it
 	}
-	it.size = info.Size()
+	it.size, it.stamp = info.Size(), fileStamp(info)
 	n, err := io.ReadFull(f, buf[:sniffLen])
 	if err != nil && !errors.Is(err, io.ErrUnexpectedEOF) {
 		it.err = &ImageError{Path: c.Name, Reason: "cannot read: " + errText(err), Kind: "unreadable"}
@@ -192,16 +213,25 @@ func (p *pipeline) load(c candidate, buf []byte) *item {
 		}
 	}
 	h.Sum(it.sum[:0])
+	if _, err := f.Seek(0, io.SeekStart); err == nil {
+		// A header that cannot be read leaves the size unknown; decoding then says what is wrong.
+		it.width, it.height, _ = imagefile.Size(f)
+	}
 	if p.cache != nil {
-		if v, ok := p.cache.get(it.sum, len(p.text[0])); ok {
+		if v, ok := p.cache.get(it.sum, p.dim); ok {
 			it.embed = v
 			p.hits.Add(1)
 			return it
 		}
 	}
-	pixels, err := p.m.PreprocessImage(c.Path, p.maxPixels)
+	return p.preprocess(it)
+}
+
+// preprocess decodes an image the cache does not have.
+func (p *pipeline) preprocess(it *item) *item {
+	pixels, err := p.m.PreprocessImage(it.c.Path, p.maxPixels)
 	if err != nil {
-		it.err = &ImageError{Path: c.Name, Reason: strings.TrimPrefix(err.Error(), c.Path+": "), Kind: errorKind(err)}
+		it.err = &ImageError{Path: it.c.Name, Reason: strings.TrimPrefix(err.Error(), it.c.Path+": "), Kind: errorKind(err)}
 		return it
 	}
 	it.pixels = pixels
@@ -239,35 +269,51 @@ func (p *pipeline) embed(b *batch) error {
 		pixels = append(pixels, it.pixels)
 		need = append(need, it)
 	}
-	dim := len(p.text[0])
+	dim := p.dim
+	var sums [][32]byte
+	var embeds [][]float32
 	if len(pixels) > 0 {
 		p.embedCalls.Add(1)
-		embeds, err := p.m.EmbedImages(pixels)
+		var err error
+		embeds, err = p.m.EmbedImages(pixels)
 		if err != nil {
+			hint := p.failHint
+			if hint == "" {
+				hint = "everything before this batch is saved; run again with --resume to continue (a smaller --batch_size needs less memory)"
+			}
 			return &Error{Msg: fmt.Sprintf("the model failed on a batch of %d images (the first is %s)", len(pixels), need[0].c.Name),
-				Hint: "everything before this batch is saved; run again with --resume to continue (a smaller --batch_size needs less memory)", Err: err}
+				Hint: hint, Err: err}
 		}
 		if len(embeds) != len(pixels) {
 			return fmt.Errorf("model bug: EmbedImages returned %d embeddings for %d images", len(embeds), len(pixels))
 		}
-		sums := make([][32]byte, len(need))
+		sums = make([][32]byte, len(need))
 		for i, it := range need {
 			if len(embeds[i]) != dim {
-				return fmt.Errorf("model bug: image embeddings have %d values but text embeddings %d", len(embeds[i]), dim)
+				return fmt.Errorf("model bug: image embeddings have %d values, not the model's %d", len(embeds[i]), dim)
 			}
 			it.embed, it.pixels, sums[i] = embeds[i], nil, it.sum
 		}
 		p.misses.Add(int64(len(need)))
-		if p.cache != nil {
-			p.cache.put(sums, embeds)
+	}
+	if p.cache != nil {
+		var files []fileEntry
+		for _, it := range b.items {
+			if it.isImage() && !it.known {
+				files = append(files, fileEntry{it.c.Path, fileRecord{stamp: it.stamp, Sum: it.sum, Width: it.width, Height: it.height}})
+			}
 		}
+		p.cache.put(sums, embeds, files)
 	}
 	for _, it := range dups {
 		it.embed, it.pixels = first[it.sum].embed, nil
 		p.misses.Add(1)
 	}
+	if p.text == nil {
+		return nil // embedding only
+	}
 	var images []*item
-	var embeds [][]float32
+	embeds = nil
 	for _, it := range b.items {
 		if it.isImage() {
 			images = append(images, it)

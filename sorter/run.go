@@ -88,12 +88,9 @@ func (r *runner) prepare(ctx context.Context) error {
 	}
 	r.sum = &Summary{Source: o.Source, Destination: o.Destination, Operation: o.Operation, DryRun: o.DryRun, Threshold: o.Threshold}
 	if !o.NoCache {
-		path := o.CachePath
-		if path == "" {
-			var err error
-			if path, err = DefaultCachePath(); err != nil {
-				return err
-			}
+		path, err := cachePath(o.CachePath)
+		if err != nil {
+			return err
 		}
 		c, err := openCache(path, r.m.CacheKey(), o.CacheTimeout, r.logf)
 		if err != nil {
@@ -152,7 +149,7 @@ func (r *runner) sort(ctx context.Context) (*Summary, error) {
 	if len(folderErrs) > 0 {
 		fatal = r.handle(&batch{items: folderErrs})
 	}
-	p := &pipeline{m: r.m, cache: r.cache, text: r.text, maxPixels: r.o.MaxPixels, workers: r.o.Workers, batchSize: r.o.BatchSize}
+	p := &pipeline{m: r.m, cache: r.cache, text: r.text, dim: len(r.text[0]), maxPixels: r.o.MaxPixels, workers: r.o.Workers, batchSize: r.o.BatchSize}
 	pctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	if fatal != nil {

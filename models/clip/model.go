@@ -73,6 +73,9 @@ func (m *Model) LogitScale() float32 { return m.logitScale }
 // ImageSize is the side of the square images the vision tower takes.
 func (m *Model) ImageSize() int { return m.Config.VisionConfig.ImageSize }
 
+// EmbeddingSize is the length of image and text embeddings: config.json's projection_dim.
+func (m *Model) EmbeddingSize() int { return m.Config.ProjectionDim }
+
 // CacheKey identifies the model and every setting that changes image embeddings.
 func (m *Model) CacheKey() string {
 	return fmt.Sprintf("clip|%s|%s|%s", m.ID, m.Revision, m.Processor.Fingerprint())

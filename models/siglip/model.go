@@ -98,6 +98,10 @@ func (m *Model) LogitScale() float32 { return m.logitScale }
 // ImageSize is the side of the square images the vision tower takes.
 func (m *Model) ImageSize() int { return m.Config.VisionConfig.ImageSize }
 
+// EmbeddingSize is the length of image and text embeddings: the vision tower's hidden_size (the text head's
+// projection_size must equal it; LoadConfig checks).
+func (m *Model) EmbeddingSize() int { return m.Config.VisionConfig.HiddenSize }
+
 // CacheKey identifies the model and every setting that changes image embeddings.
 func (m *Model) CacheKey() string {
 	return fmt.Sprintf("siglip|%s|%s|%s", m.ID, m.Revision, m.Processor.Fingerprint())
