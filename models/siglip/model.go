@@ -54,7 +54,8 @@ func Load(dir string, opts Options) (*Model, error) {
 		return nil, fmt.Errorf("%s: preprocessor_config.json resizes to %d pixels but config.json's vision_config.image_size is %d",
 			dir, proc.ImageSize(), cfg.VisionConfig.ImageSize)
 	}
-	spec := tower.Spec{Weights: weightSpec(cfg), Channels: cfg.VisionConfig.NumChannels, ImageSize: cfg.VisionConfig.ImageSize}
+	spec := tower.Spec{Weights: weightSpec(cfg), Channels: cfg.VisionConfig.NumChannels, ImageSize: cfg.VisionConfig.ImageSize,
+		ImageOnly: tower.KeysUnder("vision_model.")}
 	towers, err := tower.Load(dir, opts, spec,
 		func(scope *model.Scope, pixels *graph.Node) *graph.Node { return visionTower(scope, pixels, cfg) },
 		func(scope *model.Scope, ids *graph.Node) *graph.Node { return textTower(scope, ids, cfg) })

@@ -33,7 +33,7 @@ func loadToy(t *testing.T) *Towers {
 	}, nil)
 	spec := Spec{
 		Weights:  weights.Spec{Architecture: "Toy", Expected: map[string][]int{"proj.weight": {2, 1}, "logit_scale": {}, "spare": {1}}},
-		Channels: 1, ImageSize: 2,
+		Channels: 1, ImageSize: 2, ImageOnly: KeysUnder("proj."),
 	}
 	towers, err := Load(dir, Options{Backend: enginetest.Go(t), Revision: "abc"}, spec,
 		func(scope *model.Scope, pixels *graph.Node) *graph.Node {
@@ -101,6 +101,43 @@ func TestTowers(t *testing.T) {
 	unread, n, err := towers.UnreadWeights([][]float32{{1, 2, 3, 4}}, input, "logit_scale")
 	if err != nil || n != 3 || !slices.Equal(unread, []string{"/spare"}) {
 		t.Errorf("UnreadWeights: %v of %d, %v", unread, n, err)
+	}
+}
+
+// The image tower's weights are read on the first image, not at Load; the text tower works without them.
+func TestImageWeightsDeferred(t *testing.T) {
+	towers := loadToy(t)
+	defer towers.Close()
+	count := func() (n int) {
+		for range towers.store.IterVariables() {
+			n++
+		}
+		return n
+	}
+	if n := count(); n != 2 {
+		t.Fatalf("%d weights after Load, want 2 (proj.weight deferred)", n)
+	}
+	if rows, err := towers.Texts(1, idBatch([]int32{4})); err != nil || fmt.Sprint(rows) != "[[4 -4]]" || count() != 2 {
+		t.Fatalf("Texts: %v, %v; %d weights", rows, err, count())
+	}
+	if rows, err := towers.Images([][]float32{{1, 1, 1, 1}}); err != nil || fmt.Sprint(rows) != "[[8 12]]" || count() != 3 {
+		t.Fatalf("Images: %v, %v; %d weights", rows, err, count())
+	}
+}
+
+// A deferred weight that is missing or misshapen is still refused at Load.
+func TestDeferredWeightsCheckedAtLoad(t *testing.T) {
+	dir := t.TempDir()
+	weightstest.WriteSafetensors(t, filepath.Join(dir, "model.safetensors"), map[string]weightstest.Tensor{
+		"proj.weight": {DType: "F32", Shape: []int{3, 1}, Data: weightstest.F32Bytes(2, 3, 4)},
+	}, nil)
+	spec := Spec{Weights: weights.Spec{Architecture: "Toy", Expected: map[string][]int{"proj.weight": {2, 1}}},
+		Channels: 1, ImageSize: 2, ImageOnly: KeysUnder("proj.")}
+	_, err := Load(dir, Options{Backend: enginetest.Go(t)}, spec,
+		func(scope *model.Scope, pixels *graph.Node) *graph.Node { return pixels },
+		func(scope *model.Scope, ids *graph.Node) *graph.Node { return ids })
+	if err == nil || !strings.Contains(err.Error(), "proj.weight") {
+		t.Fatalf("Load = %v, want a shape error naming proj.weight", err)
 	}
 }
 

@@ -147,9 +147,20 @@ func readWeightIndex(indexPath string) (files []string, keyFile map[string]strin
 // Each tensor is written into a backend buffer (shared with the host where the backend allows it) and the host
 // copy is released, so the weights are held once: 605 MB for ViT-B/32, not twice that.
 func Load(dir string, spec Spec, backend compute.Backend) (*model.Store, error) {
+	store := model.NewStore()
+	if err := LoadInto(store, dir, spec, backend, nil); err != nil {
+		return nil, err
+	}
+	return store, nil
+}
+
+// LoadInto is Load into an existing store, reading only the weights for which want returns true (nil: all);
+// the others are still checked (present, of the right shape) but not read, so that a tower needed later can be
+// read then (package tower defers the image tower's weights until the first image).
+func LoadInto(store *model.Store, dir string, spec Spec, backend compute.Backend, want func(key string) bool) error {
 	format, files, keyFile, err := weightFiles(dir)
 	if err != nil {
-		return nil, err
+		return err
 	}
 	expected := spec.Expected
 	ignored := map[string]bool{}
@@ -157,17 +168,16 @@ func Load(dir string, spec Spec, backend compute.Backend) (*model.Store, error) 
 		ignored[k] = true
 	}
 
-	store := model.NewStore()
 	loaded := map[string]bool{}
 	for _, path := range files {
 		st, err := format.open(path)
 		if err != nil {
-			return nil, err
+			return err
 		}
-		err = loadFile(st, path, backend, store, spec.Architecture, expected, ignored, keyFile, loaded)
+		err = loadFile(st, path, backend, store, spec.Architecture, expected, ignored, keyFile, loaded, want)
 		_ = st.Close()
 		if err != nil {
-			return nil, err
+			return err
 		}
 	}
 	missing := make([]string, 0)
@@ -180,16 +190,17 @@ func Load(dir string, spec Spec, backend compute.Backend) (*model.Store, error) 
 		sort.Strings(missing)
 		err := &WeightError{Architecture: spec.Architecture, Key: missing[0], File: filepath.Join(dir, format.name), Expected: expected[missing[0]]}
 		if len(missing) > 1 {
-			return nil, fmt.Errorf("%w (and %d more missing)", err, len(missing)-1)
+			return fmt.Errorf("%w (and %d more missing)", err, len(missing)-1)
 		}
-		return nil, err
+		return err
 	}
-	return store, nil
+	return nil
 }
 
-// loadFile loads the tensors of one weights file, at path.
+// loadFile loads the tensors of one weights file, at path: those want accepts (nil: all); the others are only
+// checked, and marked loaded.
 func loadFile(st tensorFile, path string, backend compute.Backend, store *model.Store, arch string, expected map[string][]int,
-	ignored map[string]bool, keyFile map[string]string, loaded map[string]bool) error {
+	ignored map[string]bool, keyFile map[string]string, loaded map[string]bool, want func(string) bool) error {
 	for _, key := range st.Names() {
 		found := st.Shape(key)
 		if keyFile != nil && keyFile[key] != path {
@@ -207,6 +218,10 @@ func loadFile(st tensorFile, path string, backend compute.Backend, store *model.
 		}
 		if loaded[key] {
 			return fmt.Errorf("%s: weight %q appears twice in the checkpoint", path, key)
+		}
+		if want != nil && !want(key) {
+			loaded[key] = true // checked; read by a later call
+			continue
 		}
 		tensor, err := tensors.FromShapeForBackend(backend, 0, shapes.Make(dtypes.Float32, shape...))
 		if err != nil {
