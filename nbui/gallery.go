@@ -7,21 +7,18 @@ package nbui
 import (
 	"bytes"
 	"cmp"
+	"context"
 	"encoding/base64"
 	"fmt"
 	"html/template"
-	"image"
-	"image/jpeg"
 	"os"
 	"path/filepath"
 	"runtime"
 	"slices"
 	"strings"
-	"sync"
 
-	"github.com/bellingcat/smart-image-sorter/imagefile"
+	"github.com/bellingcat/smart-image-sorter/htmlreport"
 	"github.com/bellingcat/smart-image-sorter/sorter"
-	"golang.org/x/image/draw"
 )
 
 // GalleryOptions bound the gallery's size: a notebook holding thousands of thumbnails gets slow to open.
@@ -84,11 +81,8 @@ func NewGallery(sum *sorter.Summary, results []sorter.Result, o GalleryOptions) 
 	if n := len(byGroup[len(g.Groups)]); n > 0 || sum.Threshold > 0 {
 		g.Groups = append(g.Groups, GalleryGroup{Label: sorter.UnsortedFolder, Folder: sorter.UnsortedFolder, Unsorted: true})
 	}
-	type job struct {
-		item *GalleryItem
-		path string
-	}
-	var jobs []job
+	var items []*GalleryItem
+	var paths []string
 	for gi := range g.Groups {
 		rs := byGroup[gi]
 		slices.SortStableFunc(rs, func(a, b sorter.Result) int {
@@ -104,27 +98,12 @@ func NewGallery(sum *sorter.Summary, results []sorter.Result, o GalleryOptions) 
 			if _, err := os.Stat(path); path == "" || err != nil {
 				path = r.SourcePath
 			}
-			jobs = append(jobs, job{&grp.Items[i], path})
+			items, paths = append(items, &grp.Items[i]), append(paths, path)
 		}
 	}
-	work := make(chan job)
-	var wg sync.WaitGroup
-	for range min(runtime.NumCPU(), 4) {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for j := range work {
-				if uri, err := Thumbnail(j.path, o.ThumbSize); err == nil {
-					j.item.Thumb = uri
-				}
-			}
-		}()
+	for i, uri := range thumbnails(paths, o.ThumbSize) {
+		items[i].Thumb = uri
 	}
-	for _, j := range jobs {
-		work <- j
-	}
-	close(work)
-	wg.Wait()
 	return g
 }
 
@@ -137,31 +116,30 @@ func shortName(source, imageName string) string {
 	return imageName
 }
 
-// Thumbnail decodes an image file as the model does (first frame, EXIF orientation applied), shrinks it
-// so that its longest side is at most size pixels, and returns it as a JPEG data: URI.
+// thumbnails makes the Thumbnail of each path, a few at a time; "" where an image cannot be read.
+func thumbnails(paths []string, size int) []template.URL {
+	jpegs, _ := htmlreport.Thumbnails(context.Background(), paths, size, min(runtime.NumCPU(), 4), nil)
+	uris := make([]template.URL, len(paths))
+	for i, j := range jpegs {
+		if j != nil {
+			uris[i] = dataURI(j)
+		}
+	}
+	return uris
+}
+
+// Thumbnail is htmlreport.Thumbnail (the image decoded as the model does: first frame, EXIF orientation applied;
+// longest side at most size pixels) as a JPEG data: URI.
 func Thumbnail(path string, size int) (template.URL, error) {
-	img, err := imagefile.Load(path, imagefile.Options{})
+	j, err := htmlreport.Thumbnail(path, size)
 	if err != nil {
 		return "", err
 	}
-	w, h := img.Bounds().Dx(), img.Bounds().Dy()
-	if w > size || h > size {
-		if w >= h {
-			w, h = size, max(1, h*size/w)
-		} else {
-			w, h = max(1, w*size/h), size
-		}
-	}
-	dst := image.NewRGBA(image.Rect(0, 0, w, h))
-	draw.CatmullRom.Scale(dst, dst.Bounds(), img, img.Bounds(), draw.Src, nil)
-	var b bytes.Buffer
-	b.WriteString("data:image/jpeg;base64,")
-	enc := base64.NewEncoder(base64.StdEncoding, &b)
-	if err := jpeg.Encode(enc, dst, &jpeg.Options{Quality: 80}); err != nil {
-		return "", fmt.Errorf("encoding the thumbnail of %s: %w", path, err)
-	}
-	enc.Close()
-	return template.URL(b.String()), nil
+	return dataURI(j), nil
+}
+
+func dataURI(jpeg []byte) template.URL {
+	return template.URL("data:image/jpeg;base64," + base64.StdEncoding.EncodeToString(jpeg))
 }
 
 var galleryTmpl = template.Must(template.New("gallery").Funcs(template.FuncMap{

@@ -21,7 +21,10 @@ var progressTmpl = template.Must(template.New("progress").Parse(`<div class="sis
 
 // ProgressHTML draws p: "Sorting: 3 of 10 files", a bar, the percentage, rate and time left, and the
 // last file handled.
-func ProgressHTML(p sorter.Progress) string {
+func ProgressHTML(p sorter.Progress) string { return progressHTML(p, "Sorting") }
+
+// progressHTML is ProgressHTML for a job that is doing something else than sorting ("Reading").
+func progressHTML(p sorter.Progress, doing string) string {
 	max, value := p.Total, p.Done
 	if max == 0 { // nothing to do: a full bar
 		max, value = 1, 1
@@ -31,7 +34,7 @@ func ProgressHTML(p sorter.Progress) string {
 		Style                  template.HTML
 		Count, Detail, Current string
 		Max, Value             int
-	}{styleTag, progressCount(p), progressDetail(p), p.Current, max, value})
+	}{styleTag, progressCount(p, doing), progressDetail(p), p.Current, max, value})
 	if err != nil {
 		panic(err)
 	}
@@ -39,15 +42,17 @@ func ProgressHTML(p sorter.Progress) string {
 }
 
 // ProgressText is ProgressHTML as one line of text.
-func ProgressText(p sorter.Progress) string {
-	return progressCount(p) + ": " + progressDetail(p)
+func ProgressText(p sorter.Progress) string { return progressText(p, "Sorting") }
+
+func progressText(p sorter.Progress, doing string) string {
+	return progressCount(p, doing) + ": " + progressDetail(p)
 }
 
-func progressCount(p sorter.Progress) string {
+func progressCount(p sorter.Progress, doing string) string {
 	if p.Done >= p.Total {
 		return fmt.Sprintf("Done: %d of %s", p.Done, plural(p.Total, "file"))
 	}
-	return fmt.Sprintf("Sorting: %d of %s", p.Done, plural(p.Total, "file"))
+	return fmt.Sprintf("%s: %d of %s", doing, p.Done, plural(p.Total, "file"))
 }
 
 func progressDetail(p sorter.Progress) string {
@@ -97,13 +102,14 @@ type ProgressBar struct {
 	out      Output
 	id       string
 	interval time.Duration
+	doing    string // "Sorting" unless set: what the bar says while the job runs
 	mu       sync.Mutex
 	last     time.Time
 }
 
 // NewProgressBar returns a bar that draws into its own block of out (drawn at the first Status or Update).
 func NewProgressBar(out Output) *ProgressBar {
-	return &ProgressBar{out: out, id: "sis_progress_" + gonbui.UniqueId(), interval: 250 * time.Millisecond}
+	return &ProgressBar{out: out, id: "sis_progress_" + gonbui.UniqueId(), interval: 250 * time.Millisecond, doing: "Sorting"}
 }
 
 // Status shows a line of text in the bar's place, such as "Loading the model…".
@@ -121,5 +127,5 @@ func (b *ProgressBar) Update(p sorter.Progress) {
 		return
 	}
 	b.last = now
-	b.out.Update(b.id, ProgressHTML(p), ProgressText(p))
+	b.out.Update(b.id, progressHTML(p, b.doing), progressText(p, b.doing))
 }

@@ -118,35 +118,15 @@ func sortWith(ctx context.Context, s Settings, out Output, gallery GalleryOption
 		out.Display(noteHTML(note), noteText(note))
 	}
 	bar := NewProgressBar(out)
-	spec := strings.TrimSpace(s.Model)
-	if info, err := os.Stat(expandHome(spec)); err == nil && info.IsDir() {
-		spec = expandHome(spec)
-		bar.Status("Loading the model in " + spec + "…")
-	} else {
-		bar.Status("Loading the model " + spec + "… (the first time, it is downloaded from Hugging Face)")
-	}
 	start := time.Now()
-	var notes []string
-	m, err := models.Open(ctx, spec, models.Options{
-		Logf: func(format string, args ...any) { notes = append(notes, fmt.Sprintf(format, args...)) },
-		Hub: hub.Options{Progress: func(file string, done, total int64) {
-			size := "?"
-			if total > 0 {
-				size = strconv.FormatInt(total>>20, 10)
-			}
-			bar.Status(fmt.Sprintf("Downloading the model %s from Hugging Face: %s, %d of %s MB…", spec, file, done>>20, size))
-		}},
-	})
+	m, notes, err := openModel(ctx, s.Model, bar)
 	if err == nil {
 		if note := models.ThresholdNote(m, o.Threshold); note != "" {
 			notes = append(notes, note)
 		}
 	}
-	for _, n := range notes { // notices from opening the model (and the threshold's fit to its scores), in grey
-		out.Display(`<div class="sis sis-muted">`+escape("Note: "+n)+`</div>`, "Note: "+n)
-	}
+	showNotes(out, notes) // notices from opening the model (and the threshold's fit to its scores)
 	if err != nil {
-		bar.Status("Could not load the model " + s.Model + ".")
 		return nil, err
 	}
 	defer m.Close()
@@ -168,6 +148,41 @@ func sortWith(ctx context.Context, s Settings, out Output, gallery GalleryOption
 	g := NewGallery(sum, results, gallery)
 	out.Display(g.HTML(), g.Text())
 	return sum, runErr
+}
+
+// openModel opens spec (a Hugging Face Hub id or a checkpoint folder), saying in bar what it does: loading, or
+// downloading with the megabytes so far. It returns the notices that opening the model gave, for showNotes.
+func openModel(ctx context.Context, spec string, bar *ProgressBar) (models.Model, []string, error) {
+	given := spec
+	spec = strings.TrimSpace(spec)
+	if info, err := os.Stat(expandHome(spec)); err == nil && info.IsDir() {
+		spec = expandHome(spec)
+		bar.Status("Loading the model in " + spec + "…")
+	} else {
+		bar.Status("Loading the model " + spec + "… (the first time, it is downloaded from Hugging Face)")
+	}
+	var notes []string
+	m, err := models.Open(ctx, spec, models.Options{
+		Logf: func(format string, args ...any) { notes = append(notes, fmt.Sprintf(format, args...)) },
+		Hub: hub.Options{Progress: func(file string, done, total int64) {
+			size := "?"
+			if total > 0 {
+				size = strconv.FormatInt(total>>20, 10)
+			}
+			bar.Status(fmt.Sprintf("Downloading the model %s from Hugging Face: %s, %d of %s MB…", spec, file, done>>20, size))
+		}},
+	})
+	if err != nil {
+		bar.Status("Could not load the model " + given + ".")
+	}
+	return m, notes, err
+}
+
+// showNotes shows notices, such as the model's, in grey.
+func showNotes(out Output, notes []string) {
+	for _, n := range notes {
+		out.Display(`<div class="sis sis-muted">`+escape("Note: "+n)+`</div>`, "Note: "+n)
+	}
 }
 
 // Resort sorts again with new labels: the last sort's source (its destination after a move, since the

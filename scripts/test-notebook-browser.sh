@@ -2,8 +2,9 @@
 # Drives notebooks/smart-image-sorter.ipynb in a real browser: the classic Jupyter Notebook on 127.0.0.1 (a free
 # port, a random token), headless Chromium from Debian driven by npm's playwright-core
 # (scripts/notebook-browser/notebook-browser-test.mjs): Run All, type labels into the form, choose "move",
-# press Start, wait for the summary and the gallery, then the re-sort cell. Checks the files on disk and saves
-# screenshots. Every wait is bounded; the server and the browser are stopped at the end, whatever happens.
+# press Start, wait for the summary and the gallery, then the re-sort, search and duplicates cells (the sample
+# folder holds one photo twice, for the duplicates cell to find). Checks the files on disk and saves screenshots.
+# Every wait is bounded; the server and the browser are stopped at the end, whatever happens.
 #
 #   scripts/test-notebook-browser.sh    # screenshots in SHOTS (default scripts/notebook-browser/screenshots, not committed)
 #
@@ -49,6 +50,10 @@ shots=${SHOTS:-$repo/scripts/notebook-browser/screenshots}
 mkdir -p "$shots" "$work/photos"
 cp "$repo/notebooks/smart-image-sorter.ipynb" "$work/notebook.ipynb"
 cp "$repo"/samples/photos/* "$work/photos/"
+# A second copy of one photo, under another name, for the duplicates cell to find.
+dup_of=cat.jpg dup=cat-copy.jpg
+cp "$work/photos/$dup_of" "$work/photos/$dup"
+images=$(find "$work/photos" -type f ! -name LICENSES.md | wc -l)
 
 jupyter_pid="" node_pid=""
 stop_group() { # stop_group PID NAME: TERM its process group (it was started with setsid), then KILL
@@ -100,7 +105,7 @@ say "Jupyter Notebook $("$py" -m notebook --version) on $base"
 labels="a photo of a cat, a photo of a rocket, a picture of text"
 start=$(date +%s)
 NB_URL="$base/notebooks/notebook.ipynb?token=$token" NB_SOURCE=$work/photos NB_DEST=$work/sorted \
-  NB_LABELS=$labels NB_PROFILE=$work/chromium-profile NB_SHOTS=$shots NB_CHROMIUM=$chromium \
+  NB_LABELS=$labels NB_IMAGES=$images NB_DUPLICATE="$dup_of $dup" NB_PROFILE=$work/chromium-profile NB_SHOTS=$shots NB_CHROMIUM=$chromium \
   setsid timeout --kill-after=10 1200 node "$nodedir/notebook-browser-test.mjs" &
 node_pid=$!
 wait "$node_pid" || die "the browser test failed (exit status $?)"
@@ -108,10 +113,11 @@ node_pid=""
 say "browser part took $(( $(date +%s) - start )) s"
 
 # --- the files on disk ------------------------------------------------------------------------------------------
-LABELS=$labels "$py" - "$work" <<'EOF'
+LABELS=$labels IMAGES=$images DUPLICATE="$dup_of $dup" "$py" - "$work" <<'EOF'
 import csv, html, json, os, sys
 work = sys.argv[1]
 labels = [l.strip() for l in os.environ["LABELS"].split(",")]
+n_images = int(os.environ["IMAGES"])
 problems = []
 left = [f for f in os.listdir(os.path.join(work, "photos")) if f != "LICENSES.md"]
 if left:
@@ -126,13 +132,23 @@ def report(dest):
         return list(csv.DictReader(f))
 # The form's sort: one folder per typed label (emptied since by the re-sort, which moved the images on).
 first, made = report(os.path.join(work, "sorted")), folders(os.path.join(work, "sorted"))
-if len(first) != 10 or {r["label"] for r in first} - set(labels) or set(made) - set(labels):
+if len(first) != n_images or {r["label"] for r in first} - set(labels) or set(made) - set(labels):
     problems.append(f"sorted/: {len(first)} rows in output.csv, labels {sorted({r['label'] for r in first})}, "
-                    f"folders {sorted(made)}; want 10 rows and only the typed labels {labels}")
+                    f"folders {sorted(made)}; want {n_images} rows and only the typed labels {labels}")
 # The re-sort cell: after a move, it sorts the images from sorted/ into sorted-2/.
 second, n = report(os.path.join(work, "sorted-2")), folders(os.path.join(work, "sorted-2"))
-if len(second) != 10 or sum(n.values()) != 10 or any(not os.path.exists(r["destination_path"]) for r in second):
-    problems.append(f"sorted-2/: {len(second)} rows, {sum(n.values())} images in label folders; want 10 and 10, every destination_path present")
+if len(second) != n_images or sum(n.values()) != n_images or any(not os.path.exists(r["destination_path"]) for r in second):
+    problems.append(f"sorted-2/: {len(second)} rows, {sum(n.values())} images in label folders; want {n_images} and {n_images}, every destination_path present")
+# The duplicates cell: it read sorted-2/ (where the re-sort moved the images; still all there, checked above) and
+# listed the photo and its copy as a group of identical files in duplicates.csv beside it.
+dupcsv = os.path.join(work, "sorted-2-duplicates", "duplicates.csv")
+rows = list(csv.DictReader(open(dupcsv))) if os.path.exists(dupcsv) else []
+groups = {}
+for r in rows:
+    groups.setdefault(r["group"], []).append((os.path.basename(r["source_path"]), r["match"]))
+want = sorted(zip(sorted(os.environ["DUPLICATE"].split()), ["first", "identical"]))
+if not any(sorted(g) == want for g in groups.values()):
+    problems.append(f"{dupcsv}: groups {groups}; want one group of {want}")
 # The saved notebook shows the form as it was used (typed labels, "move", done), not as it was first drawn.
 nb = json.load(open(os.path.join(work, "notebook.ipynb")))
 forms = [("".join(o["data"]["text/html"]) if isinstance(o["data"]["text/html"], list) else o["data"]["text/html"])

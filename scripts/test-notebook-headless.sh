@@ -3,7 +3,8 @@
 # no browser, so the form sorts with its defaults) and fails if any cell failed. nbconvert alone misses some
 # failures: GoNB reports a shell command's non-zero exit, and sometimes a cell program's, only as
 # "exit status N" on the cell's stderr, so that stderr is scanned too (panics and GoNB errors as well).
-# Then checks the results on disk and in the saved outputs.
+# Then checks the results on disk and in the saved outputs: the sort, the re-sort, the search and the duplicates
+# cells.
 #
 #   scripts/test-notebook-headless.sh [NOTEBOOK]     # default: notebooks/smart-image-sorter.ipynb
 #
@@ -100,6 +101,8 @@ def cell_text(cid):
     return ""
 
 form, resort = cell_text("form"), cell_text("resort")
+searched, dups = cell_text("search"), cell_text("duplicates")
+dupcsv = os.path.join(work, "labelled-2-duplicates", "duplicates.csv")  # beside the last destination, the re-sort's
 for what, text, needle in [
     ("the form's note", form, "No browser is attached (headless run)"),
     ("the summary", form, "Copied 10 images from"),
@@ -107,12 +110,26 @@ for what, text, needle in [
     ("the gallery", form, "Images by label"),
     ("the re-sort's summary", resort, "Copied 10 images from"),
     ("the cache reuse", resort, "Embedding cache: 10 reused, 0 computed"),
+    ("the search results", searched, '<div class="sis sis-search">'),
+    ("the search's cache reuse", searched, "Embedding cache: 10 reused, 0 computed"),
+    ("the duplicates' report", dups, '<div class="sis sis-duplicates">'),
+    ("the duplicates' cache reuse", dups, "Embedding cache: 10 reused, 0 computed"),
+    ("that nothing was moved", dups, "Nothing was moved or deleted."),
+    ("the path of duplicates.csv", dups, dupcsv),
 ]:
     if needle not in text:
         problems.append(f"the saved outputs lack {what}: {needle!r}")
 thumbs = form.count('<img src="data:image/jpeg;base64,')
 if thumbs != 10:
     problems.append(f"the gallery shows {thumbs} thumbnails, want 10")
+# The search cell asks for 24 results: the folder's 10 images, best first.
+found = searched.count('<img src="data:image/jpeg;base64,')
+if found != 10:
+    problems.append(f"the search shows {found} thumbnails, want all 10 images")
+if not os.path.exists(dupcsv) or not open(dupcsv).readline().startswith("group,match,"):
+    problems.append(f"{dupcsv} is missing or has no header")
+else:
+    print(f"  duplicates.csv: {open(dupcsv).read().count(chr(10)) - 1} rows")
 
 def images(dest):
     n = {}

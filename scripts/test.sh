@@ -6,7 +6,8 @@
 #  2. The model tests again on ONNX Runtime (in the default build with cgo), with the library from npm
 #     (install-onnxruntime.sh).
 #  3. The notebook: Jupyter + GoNB installed, run headless, then driven in headless Chromium
-#     (test-notebook.sh). Set SKIP_NOTEBOOK=1 to leave this part out while iterating.
+#     (test-notebook.sh); then the report.html of each job in headless Chromium (test-reports.sh). Set
+#     SKIP_NOTEBOOK=1 to leave these browser parts out while iterating.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export GOEXPERIMENT=simd # AVX2/AVX-512 matrix kernels in GoMLX's pure-Go engine (10x faster matmuls)
@@ -33,6 +34,9 @@ GOOS=darwin GOARCH=arm64 go build -tags noxla -o /dev/null ./cmd/sorter
 echo "== go test (pure-Go engine, race detector; no engine downloads)"
 GOMLX_NO_AUTO_INSTALL=1 go test -race -gcflags=all=-d=checkptr=0 -count=1 ./...
 
+echo "== go test ./similarity without the race detector (its largest exactness cases, too slow under it)"
+go test -count=1 ./similarity/
+
 echo "== go test (ONNX Runtime engine)"
 if ort=$(scripts/install-onnxruntime.sh); then
   ONNXRUNTIME_SHARED_LIBRARY_PATH=$ort GOMLX_NO_AUTO_INSTALL=1 CLIP_REQUIRE_ONNX=1 \
@@ -46,5 +50,7 @@ if [ "${SKIP_NOTEBOOK:-}" = 1 ]; then
 else
   echo "== notebook tests"
   scripts/test-notebook.sh
+  echo "== report.html of sort, search and duplicates in Chromium"
+  scripts/test-reports.sh
 fi
 echo "== all tests passed"

@@ -10,6 +10,8 @@ import (
 	"encoding/hex"
 	"fmt"
 	"io/fs"
+	"os"
+	"sync"
 	"time"
 )
 
@@ -101,23 +103,33 @@ func collect(ctx context.Context, m Model, f Folder, what string, exclude fs.Fil
 		f.Progress(p)
 	}
 	progress(0)
+	// Files the index knows, with their embeddings, in one pass; the pipeline reads the rest.
+	known := indexed{at: make([]int, len(found.Files))}
+	for i := range known.at {
+		known.at[i] = -1
+	}
+	if cache != nil {
+		known = cache.lookupAll(found.Files, statAll(ctx, found.Files, f.Workers), dim)
+	}
+	var rest []candidate
+	restAt := map[int]int{} // index in rest -> index in found.Files
+	for i, c := range found.Files {
+		if known.at[i] < 0 {
+			restAt[len(rest)] = i
+			rest = append(rest, c)
+		}
+	}
+	done := len(found.Files) - len(rest)
+	progress(done)
+	read := make([]*item, len(found.Files)) // the pipeline's items, by file
 	p := &pipeline{m: m, cache: cache, dim: dim, trustIndex: true, maxPixels: f.MaxPixels, workers: f.Workers, batchSize: f.BatchSize,
 		failHint: "the embeddings computed so far are in the cache; run the same command again to continue (a smaller --batch_size needs less memory)"}
-	batches, wait := p.start(ctx, found.Files)
-	done := 0
+	batches, wait := p.start(ctx, rest)
+	n := 0
 	for b := range batches {
 		for _, it := range b.items {
-			switch {
-			case it.skip != "":
-				col.Skipped = append(col.Skipped, Skipped{Path: it.c.Name, Reason: it.skip})
-			case it.err != nil:
-				col.Errors = append(col.Errors, *it.err)
-			default:
-				col.Images = append(col.Images, Image{Name: it.c.Name, Path: it.c.Path, Rel: it.c.Rel, SHA256: it.sum,
-					Size: it.size, Width: it.width, Height: it.height})
-				col.Vectors = append(col.Vectors, it.embed...)
-				it.embed = nil
-			}
+			read[restAt[n]] = it
+			n++
 		}
 		done += len(b.items)
 		progress(done)
@@ -128,8 +140,37 @@ func collect(ctx context.Context, m Model, f Folder, what string, exclude fs.Fil
 	if ctx.Err() != nil {
 		return nil, ctx.Err()
 	}
+	if len(rest) == 0 {
+		col.Vectors = known.vectors // everything was known: no copy
+	} else {
+		col.Vectors = make([]float32, 0, (len(known.recs)+len(rest))*dim)
+	}
+	for i, c := range found.Files {
+		if k := known.at[i]; k >= 0 {
+			r := known.recs[k]
+			col.Images = append(col.Images, Image{Name: c.Name, Path: c.Path, Rel: c.Rel, SHA256: r.Sum, Size: r.Size, Width: r.Width, Height: r.Height})
+			if len(rest) > 0 {
+				col.Vectors = append(col.Vectors, known.vectors[k*dim:(k+1)*dim]...)
+			}
+			continue
+		}
+		it := read[i]
+		switch {
+		case it == nil:
+			return nil, fmt.Errorf("bug: %s was not read", c.Name)
+		case it.skip != "":
+			col.Skipped = append(col.Skipped, Skipped{Path: it.c.Name, Reason: it.skip})
+		case it.err != nil:
+			col.Errors = append(col.Errors, *it.err)
+		default:
+			col.Images = append(col.Images, Image{Name: it.c.Name, Path: it.c.Path, Rel: it.c.Rel, SHA256: it.sum,
+				Size: it.size, Width: it.width, Height: it.height})
+			col.Vectors = append(col.Vectors, it.embed...)
+		}
+	}
+	hits := len(known.recs)
 	sortSkipped(col.Skipped)
-	col.CacheHits, col.Computed = int(p.hits.Load()), int(p.misses.Load())
+	col.CacheHits, col.Computed = hits+int(p.hits.Load()), int(p.misses.Load())
 	col.Elapsed = time.Since(started)
 	return col, nil
 }
@@ -140,4 +181,28 @@ func cachePath(given string) (string, error) {
 		return given, nil
 	}
 	return DefaultCachePath()
+}
+
+// statAll reads the stamps of files (in parallel: a large folder has 100,000 of them); nil where the file cannot
+// be read or is not a regular file, which the pipeline then reports.
+func statAll(ctx context.Context, files []candidate, workers int) []*stamp {
+	stamps := make([]*stamp, len(files))
+	var wg sync.WaitGroup
+	chunk := (len(files) + workers - 1) / max(workers, 1)
+	for start := 0; start < len(files); start += max(chunk, 1) {
+		end := min(start+chunk, len(files))
+		wg.Go(func() {
+			for i := start; i < end; i++ {
+				if i%1024 == 0 && ctx.Err() != nil {
+					return
+				}
+				if info, err := os.Stat(files[i].Path); err == nil && info.Mode().IsRegular() {
+					s := fileStamp(info)
+					stamps[i] = &s
+				}
+			}
+		})
+	}
+	wg.Wait()
+	return stamps
 }

@@ -121,3 +121,75 @@ func putFiles(tx *bolt.Tx, entries []fileEntry) error {
 	}
 	return nil
 }
+
+// indexed is what lookupAll found for the files whose record and embedding are both in the cache.
+type indexed struct {
+	at      []int        // per file: index into recs (and rows of vectors), or -1
+	recs    []fileRecord // in file order
+	vectors []float32    // len(recs)*dim, one row per record
+}
+
+// lookupAll is lookup for a whole folder in one read transaction, with the embeddings written into one block.
+// stamps[i] is files[i]'s stamp, or nil when it could not be read (then the file is not looked up).
+func (c *embedCache) lookupAll(files []candidate, stamps []*stamp, dim int) (res indexed) {
+	res.at = make([]int, len(files))
+	for i := range res.at {
+		res.at[i] = -1
+	}
+	if !c.usable() {
+		return res
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			c.fail("reading", r)
+			res = indexed{at: res.at}
+			for i := range res.at {
+				res.at[i] = -1
+			}
+		}
+	}()
+	err := c.db.View(func(tx *bolt.Tx) error {
+		filesBucket := tx.Bucket(bucketFiles)
+		models := tx.Bucket(bucketModels)
+		if filesBucket == nil || models == nil {
+			return nil
+		}
+		vecs := models.Bucket(c.model)
+		if vecs == nil {
+			return nil
+		}
+		var raw [][]byte // the embeddings' bytes, valid until the transaction ends
+		for i, f := range files {
+			if stamps[i] == nil {
+				continue
+			}
+			rec, ok := unmarshalFileRecord(filesBucket.Get([]byte(f.Path)))
+			if !ok || rec.stamp != *stamps[i] {
+				continue
+			}
+			v := vecs.Get(rec.Sum[:])
+			if len(v) != 4*dim {
+				continue // absent, or of another length: the pipeline looks again and says so
+			}
+			res.at[i] = len(res.recs)
+			res.recs = append(res.recs, rec)
+			raw = append(raw, v)
+		}
+		res.vectors = make([]float32, len(raw)*dim)
+		for r, v := range raw {
+			row := res.vectors[r*dim : (r+1)*dim]
+			for k := range row {
+				row[k] = math.Float32frombits(binary.LittleEndian.Uint32(v[4*k:]))
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		c.fail("reading", err)
+		for i := range res.at {
+			res.at[i] = -1
+		}
+		return indexed{at: res.at}
+	}
+	return res
+}

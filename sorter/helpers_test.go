@@ -229,7 +229,8 @@ func images(t testing.TB, root string) map[string]int {
 	set := map[string]int{}
 	for rel, st := range snapshot(t, root) {
 		name := filepath.Base(rel)
-		if !st.Mode.IsRegular() || strings.HasPrefix(name, ".") || strings.HasSuffix(name, ".csv") || strings.HasSuffix(name, ".txt") {
+		if !st.Mode.IsRegular() || strings.HasPrefix(name, ".") || strings.HasSuffix(name, ".csv") || strings.HasSuffix(name, ".txt") ||
+			strings.HasSuffix(name, ".json") || strings.HasSuffix(name, ".html") {
 			continue
 		}
 		set[st.Sum]++

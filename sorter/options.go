@@ -50,6 +50,7 @@ const (
 	UnsortedFolder = "unsorted"              // images whose best probability is below Threshold
 	ErrorsFile     = "errors.csv"            // path,reason,kind of every image that could not be sorted
 	SkippedFile    = "skipped.csv"           // path,reason of every file that is not an image
+	ReportFile     = "report.html"           // the self-contained report to share (htmlreport)
 	JournalFile    = ".sorter-journal.jsonl" // what was done, for --resume (see journal.go)
 	dryRunSuffix   = ".dry-run"              // output.csv -> output.dry-run.csv in a dry run
 	tempPrefix     = ".sorter-tmp-"          // partial copies; removed by the next run
@@ -118,6 +119,7 @@ type Options struct {
 	Template    string    // prompt for each label, "{}" is replaced by the label; default "This is a photo of {}."
 	Threshold   float64   // 0..1: an image whose best probability is below it goes to "unsorted"
 	TopK        int       // number of top1_label,top1_score,... column pairs in the report (0: none)
+	HTMLReport  bool      // write report.html (thumbnails of every image, by label) into Destination
 
 	// DryRun scores every image and writes the reports as <output>.dry-run.csv,
 	// errors.dry-run.csv and skipped.dry-run.csv in Destination, but creates no
@@ -143,6 +145,7 @@ func DefaultOptions() Options {
 		OutputFile:  DefaultOutputFile,
 		Template:    DefaultTemplate,
 		TopK:        DefaultTopK,
+		HTMLReport:  true,
 	}
 }
 
@@ -200,7 +203,8 @@ func (o Options) normalized() (Options, []label, error) {
 	if err != nil {
 		return o, nil, err
 	}
-	reports := []string{filepath.Base(o.OutputFile), ErrorsFile, SkippedFile}
+	out := filepath.Base(o.OutputFile)
+	reports := []string{out, strings.TrimSuffix(out, filepath.Ext(out)) + ".json", ErrorsFile, SkippedFile, ReportFile}
 	for _, l := range labels {
 		for _, r := range reports {
 			if strings.EqualFold(l.Folder, r) || strings.EqualFold(l.Folder, reportName(r, true)) {

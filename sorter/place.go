@@ -73,7 +73,7 @@ func (p *placer) inside(path string) error {
 // folder checks (and outside a dry run creates) a label folder. A folder that
 // is a symbolic link is refused: writing through it could leave the destination.
 func (p *placer) folder(name string) error {
-	if p.checked[name] {
+	if p.checked[name] || name == "." { // "." is the destination itself (search's --copy-to)
 		return nil
 	}
 	dir := filepath.Join(p.dest, name)

@@ -134,11 +134,13 @@ func writeCSV(path string, header []string, rows [][]string) error {
 	return err
 }
 
-// outputHeader: the original tool's columns, then ours. above_threshold lists every label whose score reached
+// outputHeader: the original tool's columns, then ours (provenance: each file's SHA-256, size in bytes and
+// upright dimensions; output.json records the model, its revision, the template and the tool's version). above_threshold lists every label whose score reached
 // the threshold: with SigLIP's scores (each label on its own) an image can match several labels, though it is
 // placed in its best label's folder only.
 func outputHeader(labels []label, topK int) []string {
-	h := []string{"image_name", "label", "score", "folder", "unsorted", "source_path", "destination_path", "above_threshold"}
+	h := []string{"image_name", "label", "score", "folder", "unsorted", "source_path", "destination_path", "above_threshold",
+		"sha256", "size_bytes", "width", "height"}
 	for k := 1; k <= topK; k++ {
 		h = append(h, fmt.Sprintf("top%d_label", k), fmt.Sprintf("top%d_score", k))
 	}
@@ -164,6 +166,10 @@ func outputRow(it *item, s score, labels []label, o Options, folder, destination
 		it.c.Path,
 		destination,
 		strings.Join(aboveThreshold(s, labels, o.Threshold), AboveThresholdSeparator),
+		hexSum(it.sum),
+		strconv.FormatInt(it.size, 10),
+		strconv.Itoa(it.width),
+		strconv.Itoa(it.height),
 	}
 	topK := o.TopK
 	for k := 0; k < topK; k++ {

@@ -25,6 +25,9 @@ type Result struct {
 	SourcePath      string      // where it was found
 	DestinationPath string      // where it was placed; "" in reports that do not say
 	AboveThreshold  []string    // every label that reached the threshold, best first (none without a threshold)
+	SHA256          string      // the file's content hash, hex ("" in reports from before it was recorded)
+	Size            int64       // bytes; 0 when the report does not say
+	Width, Height   int         // upright pixels; 0 when unknown
 	Probs           []LabelProb // every label's probability, in the order the labels were given
 }
 
@@ -97,6 +100,10 @@ func readResults(r io.Reader) ([]Result, error) {
 			SourcePath:      field(rec, "source_path"),
 			DestinationPath: field(rec, "destination_path"),
 		}
+		res.SHA256 = field(rec, "sha256")
+		res.Size, _ = strconv.ParseInt(field(rec, "size_bytes"), 10, 64)
+		res.Width, _ = strconv.Atoi(field(rec, "width"))
+		res.Height, _ = strconv.Atoi(field(rec, "height"))
 		if above := field(rec, "above_threshold"); above != "" {
 			res.AboveThreshold = strings.Split(above, AboveThresholdSeparator)
 		}

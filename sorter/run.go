@@ -14,6 +14,8 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"strconv"
+	"strings"
 	"sync"
 	"time"
 )
@@ -174,7 +176,7 @@ func (r *runner) sort(ctx context.Context) (*Summary, error) {
 	s := r.sum
 	s.Stopped = fatal != nil
 	s.CacheHits, s.CacheMisses, s.EmbedCalls = int(p.hits.Load()), int(p.misses.Load()), int(p.embedCalls.Load())
-	if err := r.finish(); err != nil && fatal == nil {
+	if err := r.finish(ctx); err != nil && fatal == nil {
 		fatal = err
 	}
 	r.progress("")
@@ -182,7 +184,7 @@ func (r *runner) sort(ctx context.Context) (*Summary, error) {
 }
 
 // finish writes skipped.csv, closes the reports and completes the summary.
-func (r *runner) finish() error {
+func (r *runner) finish(ctx context.Context) error {
 	s := r.sum
 	s.Skipped = append(s.Skipped, r.found.Skipped...)
 	sortSkipped(s.Skipped)
@@ -208,6 +210,19 @@ func (r *runner) finish() error {
 	}
 	if cerr := r.out.close(); err == nil {
 		err = cerr
+	}
+	if err == nil {
+		o := r.o
+		p := newProvenance("sort", r.m, o.Source, o.Template, r.started)
+		p.Settings = [][2]string{{"labels", strings.Join(o.Labels, ", ")}, {"destination", o.Destination},
+			{"operation", string(o.Operation)}, {"threshold", strconv.FormatFloat(o.Threshold, 'g', -1, 64)}}
+		if o.DryRun {
+			p.Settings = append(p.Settings, [2]string{"dry run", "yes: nothing was copied or moved"})
+		}
+		s.ProvenanceFile, err = writeProvenance(s.OutputFile, p)
+		if err == nil && o.HTMLReport {
+			err = r.sortPage(ctx, p)
+		}
 	}
 	if cerr := r.errs.close(); err == nil {
 		err = cerr

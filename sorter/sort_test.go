@@ -234,7 +234,7 @@ func TestDryRunTouchesNothing(t *testing.T) {
 	if after := snapshot(t, src); !maps.Equal(before, after) {
 		t.Errorf("a dry run changed the source folder")
 	}
-	if got, want := listing(t, dst), []string{"errors.dry-run.csv", "output.dry-run.csv", "skipped.dry-run.csv"}; !slices.Equal(got, want) {
+	if got, want := listing(t, dst), []string{"errors.dry-run.csv", "output.dry-run.csv", "output.dry-run.json", "report.dry-run.html", "skipped.dry-run.csv"}; !slices.Equal(got, want) {
 		t.Errorf("destination after a dry run: %q, want only %q", got, want)
 	}
 	if s.Sorted != 8 || !strings.HasPrefix(s.String(), "Dry run: nothing was copied or moved.") {

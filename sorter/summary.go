@@ -51,6 +51,9 @@ type Summary struct {
 	OutputFile  string // the reports written
 	ErrorsFile  string
 	SkippedFile string // "" when nothing was skipped
+	// ProvenanceFile records the tool, model and revision, template and settings (output.json).
+	ProvenanceFile string
+	ReportFile     string // report.html; "" when not written
 }
 
 const summaryListMax = 5
@@ -110,6 +113,9 @@ func (s *Summary) String() string {
 		fmt.Fprintf(&b, "Embedding cache: off (%d computed).\n", s.CacheMisses)
 	}
 	fmt.Fprintf(&b, "Report: %s\n", s.OutputFile)
+	if s.ReportFile != "" {
+		fmt.Fprintf(&b, "Report to share (one file, opens in any browser): %s\n", s.ReportFile)
+	}
 	if s.Stopped {
 		if s.DryRun {
 			b.WriteString("Stopped before the end: run the dry run again to see every image.\n")

@@ -20,6 +20,8 @@ const usage = `sorter: sort images into folders by what they show (CLIP or SigLI
 
 Usage:
   sorter sort --labels "a, b, c" [--source DIR] [--destination DIR] [flags]
+  sorter search [--source DIR] "TEXT"... [--like IMAGE]... [--not "TEXT"]... [--top N] [--copy-to DIR]
+  sorter duplicates [--source DIR] [--similarity 0.95] [--destination DIR]
   sorter classify --model MODEL --labels "a, b, c" [--template T] IMAGE...
   sorter embed --model MODEL [--text TEXT]... [IMAGE]...
 
@@ -30,10 +32,12 @@ SORTER_DEBUG=1 shows internal details of errors; SORTER_CPUPROFILE=FILE writes a
 
 // verbs maps each verb to its implementation.
 var verbs = map[string]func(ctx context.Context, args []string, stdout, stderr io.Writer) error{
-	"embed":    runEmbed,
-	"classify": runClassify,
-	"bench":    runBench,
-	"sort":     runSort,
+	"embed":      runEmbed,
+	"classify":   runClassify,
+	"bench":      runBench,
+	"sort":       runSort,
+	"search":     runSearch,
+	"duplicates": runDuplicates,
 }
 
 func main() {
@@ -92,7 +96,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 
 func verbNames() []string {
 	names := make([]string, 0, len(verbs))
-	for _, name := range []string{"sort", "classify", "embed", "bench"} {
+	for _, name := range []string{"sort", "search", "duplicates", "classify", "embed", "bench"} {
 		if _, ok := verbs[name]; ok {
 			names = append(names, name)
 		}

@@ -22,27 +22,17 @@ const defaultBatchSize = 8
 func runSort(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := newFlagSet("sort", `sort --labels "a, b, c" [--source DIR] [--destination DIR] [flags]`, stderr)
 	d := sorter.DefaultOptions()
-	source := fs.String("source", "", "folder of images to sort (default: the sample photos shipped with the tool)")
+	ff := addFolderFlags(fs, &d.Folder, "to sort", "sorting")
 	fs.StringVar(&d.Destination, "destination", d.Destination, "folder that receives one sub-folder per label and the reports")
 	labels := fs.String("labels", "", `comma-separated labels, at least 2, e.g. "weapon, a meme, screenshot of a newspaper article, a picture of a person"`)
 	operation := fs.String("operation", string(d.Operation), "what to do with each image: "+strings.Join(operationNames(), ", "))
-	modelSpec := fs.String("model", models.DefaultModel, "Hugging Face Hub id or checkpoint folder; tested choices: "+models.ChoiceIDs())
-	revision := fs.String("revision", "", revisionHelp)
 	fs.StringVar(&d.OutputFile, "output_file", d.OutputFile, "name of the CSV report, written inside the destination")
-	fs.IntVar(&d.BatchSize, "batch_size", defaultBatchSize, "images per model call")
-	verbose := fs.Bool("verbose", false, "print a line for every image")
 	fs.StringVar(&d.Template, "template", d.Template, "prompt for each label; {} is replaced by the label")
-	fs.BoolVar(&d.Recursive, "recursive", d.Recursive, "also sort images in sub-folders (hidden folders and the destination are skipped)")
 	fs.Float64Var(&d.Threshold, "threshold", 0, models.ThresholdHelp())
 	fs.IntVar(&d.TopK, "top-k", d.TopK, "number of best labels listed per image in the report")
 	fs.BoolVar(&d.DryRun, "dry-run", false, "score every image and write the reports, but copy or move nothing")
 	fs.BoolVar(&d.Resume, "resume", false, "finish an interrupted run into the same destination")
-	fs.Int64Var(&d.MaxPixels, "max-pixels", d.MaxPixels, "skip images with more pixels than this (protects memory)")
-	defaultCache, _ := sorter.DefaultCachePath()
-	fs.StringVar(&d.CachePath, "cache", "", "embedding cache file (default "+defaultCache+")")
-	fs.BoolVar(&d.NoCache, "no-cache", false, "neither read nor write the embedding cache")
-	clearCache := fs.Bool("clear-cache", false, "delete the embedding cache before sorting")
-	fs.IntVar(&d.Workers, "workers", d.Workers, "images decoded in parallel")
+	fs.BoolVar(&d.HTMLReport, "report", d.HTMLReport, "write report.html into the destination: every image as a thumbnail, by label, to share (--report=false: none)")
 	positional, err := parseInterleaved(fs, args)
 	if err != nil {
 		return err
@@ -58,25 +48,11 @@ func runSort(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	if d.Labels, err = parseLabels(*labels, stderr); err != nil {
 		return err
 	}
-	if d.Source = *source; d.Source == "" {
-		if d.Source, err = defaultSource(stderr); err != nil {
-			return err
-		}
+	bar, err := ff.apply(&d.Folder, stderr)
+	if err != nil {
+		return err
 	}
-	if *clearCache {
-		if err := sorter.ClearCache(d.CachePath); err != nil {
-			return err // a *sorter.Error, with its hint
-		}
-		fmt.Fprintln(stderr, "sorter: note: embedding cache cleared")
-	}
-	logf := noteLogger(stderr)
-	if *verbose {
-		d.Logf = logf
-	}
-	bar := newProgressBar(stderr)
-	d.Progress = bar.update
-
-	m, err := openModel(ctx, *modelSpec, *revision, stderr)
+	m, err := openModel(ctx, *ff.model, *ff.revision, stderr)
 	if err != nil {
 		return err
 	}
@@ -103,9 +79,9 @@ var repoSamples = filepath.Join("samples", "photos")
 
 // defaultSource is the shipped sample folder: samples/photos when run from the repository, else a copy of the
 // samples built into the binary, extracted into the user's cache folder.
-func defaultSource(stderr io.Writer) (string, error) {
+func defaultSource(stderr io.Writer, doing string) (string, error) {
 	if info, err := os.Stat(repoSamples); err == nil && info.IsDir() {
-		fmt.Fprintf(stderr, "sorter: note: no --source given: sorting the sample photos in %s\n", repoSamples)
+		fmt.Fprintf(stderr, "sorter: note: no --source given: %s the sample photos in %s\n", doing, repoSamples)
 		return repoSamples, nil
 	}
 	base, err := os.UserCacheDir()
@@ -116,7 +92,7 @@ func defaultSource(stderr io.Writer) (string, error) {
 	if err != nil {
 		return "", &userError{err: err, hint: "pass the folder of images to sort with --source"}
 	}
-	fmt.Fprintf(stderr, "sorter: note: no --source given: sorting the sample photos, copied to %s\n", dir)
+	fmt.Fprintf(stderr, "sorter: note: no --source given: %s the sample photos, copied to %s\n", doing, dir)
 	return dir, nil
 }
 

@@ -1,10 +1,11 @@
 // Drives notebooks/smart-image-sorter.ipynb in headless Chromium like an investigator would: open it in the
 // classic Jupyter Notebook, Cell > Run All, fill in the form (typing the labels key by key), choose "move",
-// press Start, wait for the summary and the gallery, then for the re-sort cell. Started by
+// press Start, wait for the summary and the gallery, then for the re-sort, search and duplicates cells. Started by
 // scripts/test-notebook-browser.sh, which starts Jupyter and checks the files on disk afterwards.
 //
-// Environment: NB_URL (the notebook's URL, with its token), NB_SOURCE, NB_DEST, NB_LABELS, NB_PROFILE (a new,
-// empty Chromium profile folder), NB_SHOTS (folder for screenshots), NB_CHROMIUM (default /usr/bin/chromium).
+// Environment: NB_URL (the notebook's URL, with its token), NB_SOURCE, NB_DEST, NB_LABELS, NB_IMAGES (how many
+// images NB_SOURCE holds), NB_DUPLICATE (two file names in it with the same bytes), NB_PROFILE (a new, empty
+// Chromium profile folder), NB_SHOTS (folder for screenshots), NB_CHROMIUM (default /usr/bin/chromium).
 // Every wait is bounded; the process exits non-zero on the first failure.
 import { chromium } from "playwright-core";
 import fs from "node:fs";
@@ -20,6 +21,8 @@ const shots = env("NB_SHOTS");
 const source = env("NB_SOURCE");
 const dest = env("NB_DEST");
 const labels = env("NB_LABELS");
+const nImages = Number(env("NB_IMAGES"));
+const duplicate = env("NB_DUPLICATE").split(" ").sort();
 const seconds = (s) => s * 1000;
 const started = Date.now();
 const log = (msg) => console.log(`notebook-browser-test: [${((Date.now() - started) / 1000).toFixed(1)} s] ${msg}`);
@@ -58,6 +61,9 @@ await context.addInitScript(() => {
     return setTimeoutOriginal.call(this, fn, ms, ...rest);
   };
 });
+
+// How many of the images a locator finds are loaded and drawn.
+const displayed = (imgs) => imgs.evaluateAll((list) => list.filter((i) => i.complete && i.naturalWidth > 0).length);
 
 let failed = false;
 try {
@@ -126,12 +132,12 @@ try {
   await summary.waitFor({ timeout: seconds(600) });
   const headline = await summary.locator("h3").innerText();
   log(`summary: ${headline}`);
-  if (!/^Moved 10 images from /.test(headline)) throw new Error(`unexpected summary: ${headline}`);
+  if (!headline.startsWith(`Moved ${nImages} images from `)) throw new Error(`unexpected summary: ${headline}`);
   const thumbs = formCell.locator(".sis-gallery img");
-  await thumbs.nth(9).waitFor({ timeout: seconds(60) });
-  const shown = await thumbs.evaluateAll((imgs) => imgs.filter((i) => i.complete && i.naturalWidth > 0).length);
+  await thumbs.nth(nImages - 1).waitFor({ timeout: seconds(60) });
+  const shown = await displayed(thumbs);
   log(`gallery: ${await thumbs.count()} thumbnails, ${shown} displayed`);
-  if (shown !== 10) throw new Error(`the gallery displays ${shown} thumbnails, want 10`);
+  if (shown !== nImages) throw new Error(`the gallery displays ${shown} thumbnails, want ${nImages}`);
   if (await problem.count() !== 0) throw new Error("the earlier problem is still shown");
   const status = await formCell.locator(".sis-status").innerText();
   if (!/^Done/.test(status)) throw new Error(`the form's status line says ${JSON.stringify(status)}`);
@@ -142,7 +148,40 @@ try {
   await resortSummary.waitFor({ timeout: seconds(300) });
   const facts = await resortSummary.innerText();
   log(`re-sort: ${(await resortSummary.locator("h3").innerText())}`);
-  if (!facts.includes("Embedding cache: 10 reused, 0 computed")) throw new Error(`the re-sort did not reuse the cache:\n${facts}`);
+  if (!facts.includes(`Embedding cache: ${nImages} reused, 0 computed`)) throw new Error(`the re-sort did not reuse the cache:\n${facts}`);
+
+  // The search cell: the folder the re-sort moved the images into, ranked for the cell's query, from the cache.
+  const searchCell = page.locator(".cell", { hasText: "nbui.SearchTop(" }).first();
+  const results = searchCell.locator(".sis-search");
+  await results.waitFor({ timeout: seconds(300) });
+  const found = results.locator(".sis-thumb img");
+  await found.first().waitFor({ timeout: seconds(30) });
+  const foundShown = await displayed(found);
+  const searchText = await results.innerText();
+  log(`search: ${await results.locator("h3").innerText()}: ${foundShown} thumbnails displayed`);
+  if (foundShown !== nImages) throw new Error(`the search displays ${foundShown} thumbnails, want all ${nImages} images (it asks for 24)`);
+  if (!/^1\.\s/.test(await results.locator("figcaption").first().innerText())) throw new Error("the first result is not ranked 1");
+  if (!searchText.includes(`Embedding cache: ${nImages} reused, 0 computed`)) throw new Error(`the search did not use the cache:\n${searchText}`);
+  if (await searchCell.locator(".sis-error").count() !== 0) throw new Error(`the search cell shows an error: ${await searchCell.locator(".sis-error").innerText()}`);
+  await searchCell.locator(".output_wrapper").screenshot({ path: path.join(shots, "search-cell.png") });
+
+  // The duplicates cell: the photo and its copy are a group of identical files; nothing was moved.
+  const dupCell = page.locator(".cell", { hasText: "nbui.Duplicates(" }).first();
+  const dups = dupCell.locator(".sis-duplicates");
+  await dups.waitFor({ timeout: seconds(300) });
+  const dupText = await dups.innerText();
+  log(`duplicates: ${await dups.locator("h3").innerText()}`);
+  const identical = dups.locator(".sis-group", { has: page.locator("h4", { hasText: "identical files" }) });
+  if (await identical.count() !== 1) throw new Error(`want one group of identical files, got ${await identical.count()}:\n${dupText}`);
+  const members = await identical.locator("figcaption").allInnerTexts();
+  const names = members.map((m) => m.split("\n")[0].split("/").pop()).sort();
+  if (JSON.stringify(names) !== JSON.stringify(duplicate)) throw new Error(`the identical group shows ${JSON.stringify(members)}, want ${duplicate}`);
+  if (await displayed(identical.locator("img")) !== 2) throw new Error("the identical group does not display its 2 thumbnails");
+  if (!dupText.includes("Nothing was moved or deleted.") || !dupText.includes("duplicates.csv")) {
+    throw new Error(`the duplicates cell does not say that nothing was moved, or where the list is:\n${dupText}`);
+  }
+  await dupCell.locator(".output_wrapper").screenshot({ path: path.join(shots, "duplicates-cell.png") });
+  log(`duplicates: the identical group shows ${names.join(" and ")}`);
   await page.waitForFunction(() => !document.querySelector("#kernel_indicator_icon.kernel_busy_icon"), null, { timeout: seconds(60) });
   // Save, as an investigator would: the shell script checks what the saved notebook shows.
   await page.evaluate(() => Jupyter.notebook.save_notebook());

@@ -1,0 +1,123 @@
+package sorter
+
+// Thumbnails for report.html, kept in the embedding cache (bucket "thumbnails-<size>-q<quality>", keyed by the
+// content's SHA-256), so that a report of a folder seen before — a search after a sort, duplicates run twice —
+// decodes no image again. A thumbnail belongs to no model.
+
+import (
+	"context"
+	"fmt"
+
+	bolt "go.etcd.io/bbolt"
+
+	"github.com/bellingcat/smart-image-sorter/htmlreport"
+)
+
+var bucketThumbs = []byte(fmt.Sprintf("thumbnails-%d-q%d", htmlreport.ThumbnailSize, htmlreport.ThumbnailQuality))
+
+// thumbJob is an image whose thumbnail a report needs.
+type thumbJob struct {
+	path string // a readable copy of the image (the source, or the placed file after a move)
+	sum  [32]byte
+}
+
+// openThumbCache opens f's cache for thumbnails only; nil without a cache, or when it cannot be opened (then
+// every thumbnail is made, which is slower but loses nothing). The caller closes it.
+func openThumbCache(f Folder, logf func(string, ...any)) *embedCache {
+	if f.NoCache {
+		return nil
+	}
+	path, err := cachePath(f.CachePath)
+	if err != nil {
+		return nil
+	}
+	c, err := openCache(path, "thumbnails", f.CacheTimeout, logf)
+	if err != nil {
+		logf("report.html: the cache %s cannot be opened (%v); making every thumbnail", path, err)
+		return nil
+	}
+	return c
+}
+
+// thumbnails returns a JPEG thumbnail per job (nil where the image cannot be decoded), from cache where it has
+// them (nil: no cache), made with `workers` goroutines otherwise and then stored. Identical contents are made
+// once.
+func thumbnails(ctx context.Context, jobs []thumbJob, cache *embedCache, workers int) [][]byte {
+	out := make([][]byte, len(jobs))
+	have := map[[32]byte][]byte{}
+	if cache != nil && cache.usable() {
+		have = cache.getThumbs(jobs)
+	}
+	var paths []string
+	var sums [][32]byte
+	queued := map[[32]byte]bool{}
+	for _, j := range jobs {
+		if _, ok := have[j.sum]; ok || queued[j.sum] {
+			continue
+		}
+		queued[j.sum] = true
+		paths, sums = append(paths, j.path), append(sums, j.sum)
+	}
+	thumbs, errs := htmlreport.Thumbnails(ctx, paths, htmlreport.ThumbnailSize, workers, nil)
+	made := map[[32]byte][]byte{}
+	for i, t := range thumbs {
+		if errs[i] == nil && t != nil {
+			have[sums[i]], made[sums[i]] = t, t
+		}
+	}
+	if cache != nil && cache.usable() && len(made) > 0 {
+		cache.putThumbs(made)
+	}
+	for i, j := range jobs {
+		out[i] = have[j.sum]
+	}
+	return out
+}
+
+func (c *embedCache) getThumbs(jobs []thumbJob) map[[32]byte][]byte {
+	have := map[[32]byte][]byte{}
+	defer func() {
+		if r := recover(); r != nil {
+			c.fail("reading thumbnails", r)
+		}
+	}()
+	err := c.db.View(func(tx *bolt.Tx) error {
+		b := tx.Bucket(bucketThumbs)
+		if b == nil {
+			return nil
+		}
+		for _, j := range jobs {
+			if v := b.Get(j.sum[:]); v != nil {
+				have[j.sum] = append([]byte(nil), v...)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		c.fail("reading thumbnails", err)
+	}
+	return have
+}
+
+func (c *embedCache) putThumbs(thumbs map[[32]byte][]byte) {
+	defer func() {
+		if r := recover(); r != nil {
+			c.fail("writing thumbnails", r)
+		}
+	}()
+	err := c.db.Update(func(tx *bolt.Tx) error {
+		b, err := tx.CreateBucketIfNotExists(bucketThumbs)
+		if err != nil {
+			return err
+		}
+		for sum, t := range thumbs {
+			if err := b.Put(sum[:], t); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		c.fail("writing thumbnails", err)
+	}
+}
