@@ -110,6 +110,14 @@ func (m *Model) EmbedTexts(texts []string) ([][]float32, error) {
 	})
 }
 
+// TextLimit reports whether text is longer than the text tower reads (EmbedTexts then uses its beginning), and
+// that limit in tokens.
+func (m *Model) TextLimit(text string) (limit int, truncated bool) {
+	limit = m.Config.TextConfig.MaxPositionEmbeddings
+	_, truncated = m.Tokenizer.Tokenize(text, limit)
+	return limit, truncated
+}
+
 // tokenBatch tokenizes texts into a [batch, seq] int32 tensor padded with end-of-text (the pipeline's pad
 // token) and the position to pool for each row. seq is the longest prompt rounded up to a multiple of 8, so
 // few distinct shapes are compiled.

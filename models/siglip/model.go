@@ -143,6 +143,14 @@ func (m *Model) textFeatures(texts []string) ([][]float32, error) {
 	})
 }
 
+// TextLimit reports whether text is longer than the text tower reads (EmbedTexts then uses its beginning), and
+// that limit in tokens.
+func (m *Model) TextLimit(text string) (limit int, truncated bool) {
+	limit = m.Config.TextConfig.MaxPositionEmbeddings
+	_, truncated = m.Tokenizer.Tokenize(text, limit)
+	return limit, truncated
+}
+
 // tokenBatch tokenizes texts into a [batch, max_position_embeddings] int32 tensor, each row padded by the
 // tokenizer's rules (SigLIP pads with </s>, SigLIP2 with <pad>).
 func (m *Model) tokenBatch(texts []string) (*tensors.Tensor, error) {
