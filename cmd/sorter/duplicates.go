@@ -24,11 +24,7 @@ func runDuplicates(ctx context.Context, args []string, stdout, stderr io.Writer)
 	if len(positional) > 0 {
 		return &userError{msg: fmt.Sprintf("unexpected argument %q", positional[0]), hint: "the folder to compare goes after --source", usage: true}
 	}
-	bar, err := ff.apply(&o.Folder, stderr)
-	if err != nil {
-		return err
-	}
-	m, err := openModel(ctx, *ff.model, *ff.revision, stderr)
+	m, bar, err := ff.start(ctx, &o.Folder, stderr)
 	if err != nil {
 		return err
 	}
@@ -37,7 +33,7 @@ func runDuplicates(ctx context.Context, args []string, stdout, stderr io.Writer)
 	bar.finish()
 	if err != nil {
 		if errors.Is(err, context.Canceled) {
-			return &userError{msg: "interrupted", hint: "the images embedded so far are cached: the same command goes on from there"}
+			return cachedSoFar
 		}
 		return err
 	}

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"flag"
 	"fmt"
 	"io"
@@ -60,3 +61,20 @@ func (ff *folderFlags) apply(f *sorter.Folder, stderr io.Writer) (*progressBar, 
 	f.Progress = bar.update
 	return bar, nil
 }
+
+// start completes f (apply) and opens the model: what sort, search and duplicates do before their job. The caller
+// closes the model and finishes the bar.
+func (ff *folderFlags) start(ctx context.Context, f *sorter.Folder, stderr io.Writer) (models.Model, *progressBar, error) {
+	bar, err := ff.apply(f, stderr)
+	if err != nil {
+		return nil, nil, err
+	}
+	m, err := openModel(ctx, *ff.model, *ff.revision, stderr)
+	if err != nil {
+		return nil, nil, err
+	}
+	return m, bar, nil
+}
+
+// cachedSoFar is the error of a search or duplicates run that was interrupted.
+var cachedSoFar = &userError{msg: "interrupted", hint: "the images embedded so far are cached: the same command goes on from there"}

@@ -62,11 +62,7 @@ func runSearch(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	if o.Top <= 0 {
 		return &userError{msg: fmt.Sprintf("--top %d: the number of results must be at least 1", o.Top), usage: true}
 	}
-	bar, err := ff.apply(&o.Folder, stderr)
-	if err != nil {
-		return err
-	}
-	m, err := openModel(ctx, *ff.model, *ff.revision, stderr)
+	m, bar, err := ff.start(ctx, &o.Folder, stderr)
 	if err != nil {
 		return err
 	}
@@ -75,7 +71,7 @@ func runSearch(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	bar.finish()
 	if err != nil {
 		if errors.Is(err, context.Canceled) {
-			return &userError{msg: "interrupted", hint: "the images embedded so far are cached: the same command goes on from there"}
+			return cachedSoFar
 		}
 		return err
 	}

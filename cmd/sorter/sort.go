@@ -48,11 +48,7 @@ func runSort(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	if d.Labels, err = parseLabels(*labels, stderr); err != nil {
 		return err
 	}
-	bar, err := ff.apply(&d.Folder, stderr)
-	if err != nil {
-		return err
-	}
-	m, err := openModel(ctx, *ff.model, *ff.revision, stderr)
+	m, bar, err := ff.start(ctx, &d.Folder, stderr)
 	if err != nil {
 		return err
 	}
