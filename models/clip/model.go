@@ -50,7 +50,8 @@ func Load(dir string, opts Options) (*Model, error) {
 			dir, proc.ImageSize(), cfg.VisionConfig.ImageSize)
 	}
 	spec := tower.Spec{Weights: weightSpec(cfg), Channels: cfg.VisionConfig.NumChannels, ImageSize: cfg.VisionConfig.ImageSize,
-		ImageOnly: tower.KeysUnder("vision_model.", "visual_projection.")}
+		ImageOnly: tower.KeysUnder("vision_model.", "visual_projection."),
+		TextOnly:  tower.KeysUnder("text_model.", "text_projection.")}
 	towers, err := tower.Load(dir, opts, spec,
 		func(scope *model.Scope, pixels *graph.Node) *graph.Node { return visionTower(scope, pixels, cfg) },
 		func(scope *model.Scope, ids, pooledAt *graph.Node) *graph.Node {

@@ -55,7 +55,8 @@ func Load(dir string, opts Options) (*Model, error) {
 			dir, proc.ImageSize(), cfg.VisionConfig.ImageSize)
 	}
 	spec := tower.Spec{Weights: weightSpec(cfg), Channels: cfg.VisionConfig.NumChannels, ImageSize: cfg.VisionConfig.ImageSize,
-		ImageOnly: tower.KeysUnder("vision_model.")}
+		ImageOnly: tower.KeysUnder("vision_model."),
+		TextOnly:  tower.KeysUnder("text_model.")}
 	towers, err := tower.Load(dir, opts, spec,
 		func(scope *model.Scope, pixels *graph.Node) *graph.Node { return visionTower(scope, pixels, cfg) },
 		func(scope *model.Scope, ids *graph.Node) *graph.Node { return textTower(scope, ids, cfg) })

@@ -166,3 +166,65 @@ func TestConcurrentAndClosed(t *testing.T) {
 		t.Errorf("Texts after Close: %v", err)
 	}
 }
+
+// loadTextToy loads towers whose text tower reads a weight listed in Spec.TextOnly (read in the background):
+// text id -> [id * 5, id * 6]; the image tower's weight is deferred as in loadToy.
+func loadTextToy(t *testing.T) *Towers {
+	t.Helper()
+	dir := t.TempDir()
+	weightstest.WriteSafetensors(t, filepath.Join(dir, "model.safetensors"), map[string]weightstest.Tensor{
+		"proj.weight":  {DType: "F32", Shape: []int{2, 1}, Data: weightstest.F32Bytes(2, 3)},
+		"tproj.weight": {DType: "F32", Shape: []int{2, 1}, Data: weightstest.F32Bytes(5, 6)},
+		"logit_scale":  {DType: "F32", Shape: []int{}, Data: weightstest.F32Bytes(float32(math.Log(10)))},
+	}, nil)
+	spec := Spec{
+		Weights:  weights.Spec{Architecture: "Toy", Expected: map[string][]int{"proj.weight": {2, 1}, "tproj.weight": {2, 1}, "logit_scale": {}}},
+		Channels: 1, ImageSize: 2, ImageOnly: KeysUnder("proj."), TextOnly: KeysUnder("tproj."),
+	}
+	towers, err := Load(dir, Options{Backend: enginetest.Go(t)}, spec,
+		func(scope *model.Scope, pixels *graph.Node) *graph.Node {
+			return transformer.Linear(scope.In("proj"), graph.ExpandAxes(graph.ReduceSum(graph.Reshape(pixels, -1, 4), 1), -1))
+		},
+		func(scope *model.Scope, ids *graph.Node) *graph.Node {
+			return transformer.Linear(scope.In("tproj"), graph.ConvertDType(ids, dtypes.Float32))
+		})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return towers
+}
+
+// The text tower's weights arrive in the background; every call that needs the towers (texts, images, a weight,
+// Close before any of them) waits for them, from any goroutine.
+func TestTextWeightsInBackground(t *testing.T) {
+	towers := loadTextToy(t)
+	if s, err := towers.ReadLogitScale(); err != nil || math.Abs(float64(s)-10) > 1e-5 {
+		t.Errorf("ReadLogitScale: %v, %v", s, err) // an eager weight: no wait
+	}
+	var wg sync.WaitGroup
+	for i := range 4 {
+		wg.Go(func() {
+			if rows, err := towers.Texts(1, idBatch([]int32{int32(i)})); err != nil || fmt.Sprint(rows) != fmt.Sprintf("[[%d %d]]", 5*i, 6*i) {
+				t.Errorf("Texts(%d): %v, %v", i, rows, err)
+			}
+			if rows, err := towers.Images([][]float32{{float32(i), 0, 0, 0}}); err != nil || fmt.Sprint(rows) != fmt.Sprintf("[[%d %d]]", 2*i, 3*i) {
+				t.Errorf("Images(%d): %v, %v", i, rows, err)
+			}
+		})
+	}
+	wg.Wait()
+	if w, err := towers.Weight("tproj.weight"); err != nil || w != 5 {
+		t.Errorf("Weight(tproj.weight) = %v, %v", w, err)
+	}
+	towers.Close()
+	if _, err := towers.Texts(1, idBatch([]int32{1})); !errors.Is(err, ErrClosed) {
+		t.Errorf("Texts after Close: %v", err)
+	}
+
+	// Closed before the text weights were used: Close waits for the read and releases what it read.
+	early := loadTextToy(t)
+	early.Close()
+	if _, err := early.Weight("logit_scale"); !errors.Is(err, ErrClosed) {
+		t.Errorf("Weight after Close: %v", err)
+	}
+}

@@ -158,6 +158,62 @@ func Load(dir string, spec Spec, backend compute.Backend) (*model.Store, error) 
 // the others are still checked (present, of the right shape) but not read, so that a tower needed later can be
 // read then (package tower defers the image tower's weights until the first image).
 func LoadInto(store *model.Store, dir string, spec Spec, backend compute.Backend, want func(key string) bool) error {
+	return read(dir, spec, backend, want, func(key string, tensor *tensors.Tensor) error {
+		scope, name := model.SplitPath(VariablePath(key))
+		if _, err := store.Scope(scope).CreateVariable(name, tensor); err != nil {
+			return fmt.Errorf("storing weight %q: %w", key, err)
+		}
+		return nil
+	})
+}
+
+// Tensors are weights read by Read and not yet in a store: reading touches no store, so it can run on another
+// goroutine while the store is in use (model.Store is not safe for concurrent use); AddTo then stores them.
+type Tensors struct {
+	keys   []string
+	values []*tensors.Tensor
+}
+
+// Read is LoadInto without the store: the weights want accepts, every weight checked as LoadInto does.
+func Read(dir string, spec Spec, backend compute.Backend, want func(key string) bool) (*Tensors, error) {
+	w := &Tensors{}
+	err := read(dir, spec, backend, want, func(key string, tensor *tensors.Tensor) error {
+		w.keys, w.values = append(w.keys, key), append(w.values, tensor)
+		return nil
+	})
+	if err != nil {
+		w.Finalize()
+		return nil, err
+	}
+	return w, nil
+}
+
+// AddTo stores the weights in store, which then owns them.
+func (w *Tensors) AddTo(store *model.Store) error {
+	for i, key := range w.keys {
+		scope, name := model.SplitPath(VariablePath(key))
+		if _, err := store.Scope(scope).CreateVariable(name, w.values[i]); err != nil {
+			return fmt.Errorf("storing weight %q: %w", key, err)
+		}
+		w.values[i] = nil
+	}
+	w.keys, w.values = nil, nil
+	return nil
+}
+
+// Finalize releases the weights not stored yet.
+func (w *Tensors) Finalize() {
+	for _, t := range w.values {
+		if t != nil {
+			t.FinalizeAll()
+		}
+	}
+	w.keys, w.values = nil, nil
+}
+
+// read checks every weight of the checkpoint in dir against spec and hands those want accepts to add, each read
+// into a float32 tensor on backend.
+func read(dir string, spec Spec, backend compute.Backend, want func(key string) bool, add func(key string, t *tensors.Tensor) error) error {
 	format, files, keyFile, err := weightFiles(dir)
 	if err != nil {
 		return err
@@ -174,7 +230,7 @@ func LoadInto(store *model.Store, dir string, spec Spec, backend compute.Backend
 		if err != nil {
 			return err
 		}
-		err = loadFile(st, path, backend, store, spec.Architecture, expected, ignored, keyFile, loaded, want)
+		err = loadFile(st, path, backend, add, spec.Architecture, expected, ignored, keyFile, loaded, want)
 		_ = st.Close()
 		if err != nil {
 			return err
@@ -197,9 +253,9 @@ func LoadInto(store *model.Store, dir string, spec Spec, backend compute.Backend
 	return nil
 }
 
-// loadFile loads the tensors of one weights file, at path: those want accepts (nil: all); the others are only
-// checked, and marked loaded.
-func loadFile(st tensorFile, path string, backend compute.Backend, store *model.Store, arch string, expected map[string][]int,
+// loadFile reads the tensors of one weights file, at path, that want accepts (nil: all) and hands them to add;
+// the others are only checked, and marked loaded.
+func loadFile(st tensorFile, path string, backend compute.Backend, add func(string, *tensors.Tensor) error, arch string, expected map[string][]int,
 	ignored map[string]bool, keyFile map[string]string, loaded map[string]bool, want func(string) bool) error {
 	for _, key := range st.Names() {
 		found := st.Shape(key)
@@ -238,9 +294,8 @@ func loadFile(st tensorFile, path string, backend compute.Backend, store *model.
 		if err := tensor.ToDevice(backend, 0); err != nil {
 			return fmt.Errorf("moving weight %q to the compute engine: %w", key, err)
 		}
-		scope, name := model.SplitPath(VariablePath(key))
-		if _, err := store.Scope(scope).CreateVariable(name, tensor); err != nil {
-			return fmt.Errorf("storing weight %q: %w", key, err)
+		if err := add(key, tensor); err != nil {
+			return err
 		}
 		loaded[key] = true
 	}
