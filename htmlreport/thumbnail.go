@@ -34,10 +34,21 @@ func Thumbnail(path string, size int) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	small := shrink(img, size)
-	var b bytes.Buffer
-	if err := jpeg.Encode(&b, small, &jpeg.Options{Quality: ThumbnailQuality}); err != nil {
+	t, err := ThumbnailOf(img, size)
+	if err != nil {
 		return nil, fmt.Errorf("encoding the thumbnail of %s: %w", path, err)
+	}
+	return t, nil
+}
+
+// ThumbnailOf is Thumbnail of a picture decoded elsewhere (a video's frame).
+func ThumbnailOf(img *image.RGBA, size int) ([]byte, error) {
+	if size <= 0 {
+		size = ThumbnailSize
+	}
+	var b bytes.Buffer
+	if err := jpeg.Encode(&b, shrink(img, size), &jpeg.Options{Quality: ThumbnailQuality}); err != nil {
+		return nil, err
 	}
 	return b.Bytes(), nil
 }

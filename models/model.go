@@ -1,6 +1,10 @@
 package models
 
-import "github.com/gomlx/compute"
+import (
+	"image"
+
+	"github.com/gomlx/compute"
+)
 
 // Model is a loaded checkpoint of any family (family.go): what the sorter needs (the same methods as
 // sorter.Model, which is not embedded so that models does not depend on the job's package), plus what the
@@ -12,6 +16,9 @@ type Model interface {
 	// PreprocessImage decodes one image file (imagefile) and preprocesses it into the pixel_values the
 	// image tower takes, CHW. maxPixels limits width*height, checked before decoding.
 	PreprocessImage(path string, maxPixels int64) ([]float32, error)
+	// PreprocessRGBA preprocesses a picture decoded elsewhere (a video's frame, from ffmpeg) as PreprocessImage
+	// does a decoded file: resize, crop, rescale, normalise.
+	PreprocessRGBA(img *image.RGBA) []float32
 	// EmbedImages returns one L2-normalised image embedding per preprocessed image, in order.
 	EmbedImages(pixels [][]float32) ([][]float32, error)
 	// EmbedTexts returns one L2-normalised text embedding per text (a filled-in prompt), in order.

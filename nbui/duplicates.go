@@ -98,7 +98,7 @@ func NewDuplicatesView(res *sorter.DuplicatesResult, o GalleryOptions) *Duplicat
 	v := &DuplicatesView{Similarity: res.Similarity, Total: len(res.Groups), CSV: res.CSV, Read: newFolderRead(res.Collection, res.Elapsed)}
 	type at struct{ g, m int }
 	var where []at
-	var paths []string
+	var pics []picture
 	for gi, g := range res.Groups {
 		if g.Identical {
 			v.Identical++
@@ -109,11 +109,11 @@ func NewDuplicatesView(res *sorter.DuplicatesResult, o GalleryOptions) *Duplicat
 		dg := DuplicatesGroup{Number: g.Number, Identical: g.Identical, Total: len(g.Members)}
 		for mi, mem := range g.Members[:min(len(g.Members), membersShown)] {
 			dg.Members = append(dg.Members, DuplicateItem{Name: mem.Image.Rel, Match: mem.Match, Similarity: mem.Similarity})
-			where, paths = append(where, at{len(v.Groups), mi}), append(paths, mem.Image.Path)
+			where, pics = append(where, at{len(v.Groups), mi}), append(pics, picture{path: mem.Image.Path, video: mem.Image.Video})
 		}
 		v.Groups = append(v.Groups, dg)
 	}
-	for i, uri := range thumbnails(paths, o.ThumbSize) {
+	for i, uri := range thumbnails(pics, o) {
 		v.Groups[where[i].g].Members[where[i].m].Thumb = uri
 	}
 	return v

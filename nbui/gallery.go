@@ -16,6 +16,7 @@ import (
 	"runtime"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/bellingcat/smart-image-sorter/htmlreport"
 	"github.com/bellingcat/smart-image-sorter/sorter"
@@ -23,8 +24,9 @@ import (
 
 // GalleryOptions bound the gallery's size: a notebook holding thousands of thumbnails gets slow to open.
 type GalleryOptions struct {
-	PerLabel  int // thumbnails per label, best scores first; default 24
-	ThumbSize int // longest side of a thumbnail, in pixels; default 128
+	PerLabel  int    // thumbnails per label, best scores first; default 24
+	ThumbSize int    // longest side of a thumbnail, in pixels; default 128
+	FFmpeg    string // the ffmpeg that shows videos' frames; "" finds it on PATH
 }
 
 func (o GalleryOptions) withDefaults() GalleryOptions {
@@ -58,6 +60,7 @@ type GalleryItem struct {
 	Label string       // its best label (differs from the group's only in "unsorted")
 	Score float64      // the probability of Label
 	Thumb template.URL // data: URI of the thumbnail; "" if the image could not be read again
+	Frame string       // for a video, when its frame shown (the one that scored Label) is: "0:41.250"; "" for an image
 }
 
 // NewGallery groups a sort's results (sorter.ReadResults of its report) by folder and makes the thumbnails,
@@ -82,7 +85,7 @@ func NewGallery(sum *sorter.Summary, results []sorter.Result, o GalleryOptions) 
 		g.Groups = append(g.Groups, GalleryGroup{Label: sorter.UnsortedFolder, Folder: sorter.UnsortedFolder, Unsorted: true})
 	}
 	var items []*GalleryItem
-	var paths []string
+	var pics []picture
 	for gi := range g.Groups {
 		rs := byGroup[gi]
 		slices.SortStableFunc(rs, func(a, b sorter.Result) int {
@@ -98,10 +101,13 @@ func NewGallery(sum *sorter.Summary, results []sorter.Result, o GalleryOptions) 
 			if _, err := os.Stat(path); path == "" || err != nil {
 				path = r.SourcePath
 			}
-			items, paths = append(items, &grp.Items[i]), append(paths, path)
+			if r.Video {
+				grp.Items[i].Frame = sorter.FrameClock(r.FrameTime) // the frame that scored its label is shown
+			}
+			items, pics = append(items, &grp.Items[i]), append(pics, picture{path, r.Video, r.FrameTime})
 		}
 	}
-	for i, uri := range thumbnails(paths, o.ThumbSize) {
+	for i, uri := range thumbnails(pics, o) {
 		items[i].Thumb = uri
 	}
 	return g
@@ -116,13 +122,32 @@ func shortName(source, imageName string) string {
 	return imageName
 }
 
-// thumbnails makes the Thumbnail of each path, a few at a time; "" where an image cannot be read.
-func thumbnails(paths []string, size int) []template.URL {
-	jpegs, _ := htmlreport.Thumbnails(context.Background(), paths, size, min(runtime.NumCPU(), 4), nil)
-	uris := make([]template.URL, len(paths))
-	for i, j := range jpegs {
+// picture is a file to show: an image, or a video's frame at at.
+type picture struct {
+	path  string
+	video bool
+	at    time.Duration
+}
+
+// thumbnails makes the Thumbnail of each picture, images a few at a time, videos' frames with ffmpeg; "" where a
+// picture cannot be read (or, without ffmpeg, for a video).
+func thumbnails(pics []picture, o GalleryOptions) []template.URL {
+	uris := make([]template.URL, len(pics))
+	var paths []string
+	var at []int
+	for i, p := range pics {
+		if p.video {
+			if j, err := sorter.VideoThumbnail(context.Background(), o.FFmpeg, p.path, p.at, o.ThumbSize); err == nil {
+				uris[i] = dataURI(j)
+			}
+			continue
+		}
+		paths, at = append(paths, p.path), append(at, i)
+	}
+	jpegs, _ := htmlreport.Thumbnails(context.Background(), paths, o.ThumbSize, min(runtime.NumCPU(), 4), nil)
+	for k, j := range jpegs {
 		if j != nil {
-			uris[i] = dataURI(j)
+			uris[at[k]] = dataURI(j)
 		}
 	}
 	return uris
@@ -150,7 +175,7 @@ var galleryTmpl = template.Must(template.New("gallery").Funcs(template.FuncMap{
 {{range $g := .Groups}}<section class="sis-group"><h4>{{.Label}} <small>{{.Total}} image{{if ne .Total 1}}s{{end}} in <code>{{.Folder}}/</code>{{if .Unsorted}}, each with its best label{{end}}</small></h4>
 {{if .Items}}<div class="sis-thumbs">
 {{range .Items}}<figure class="sis-thumb"><div class="sis-img">{{if .Thumb}}<img src="{{.Thumb}}" alt="{{.Name}}" title="{{.Name}}: {{.Label}} {{score .Score}}">{{else}}<span class="sis-missing">no preview</span>{{end}}</div>` +
-	`<figcaption>{{.Name}}<span class="sis-score">{{if $g.Unsorted}}{{.Label}} {{end}}{{score .Score}}</span></figcaption></figure>
+	`<figcaption>{{.Name}}{{with .Frame}}<span class="sis-frame">video, frame at {{.}}</span>{{end}}<span class="sis-score">{{if $g.Unsorted}}{{.Label}} {{end}}{{score .Score}}</span></figcaption></figure>
 {{end}}</div>
 {{if gt (more .) 0}}<p class="sis-muted">… and {{more .}} more in the folder.</p>
 {{end}}{{else}}<p class="sis-muted">No images.</p>
@@ -181,10 +206,14 @@ func (g Gallery) Text() string {
 	for _, grp := range g.Groups {
 		fmt.Fprintf(&b, "%s (%d):", grp.Label, grp.Total)
 		for _, it := range grp.Items {
+			frame := ""
+			if it.Frame != "" {
+				frame = " at " + it.Frame
+			}
 			if grp.Unsorted {
-				fmt.Fprintf(&b, " %s [%s %.2f]", it.Name, it.Label, it.Score)
+				fmt.Fprintf(&b, " %s [%s %.2f%s]", it.Name, it.Label, it.Score, frame)
 			} else {
-				fmt.Fprintf(&b, " %s [%.2f]", it.Name, it.Score)
+				fmt.Fprintf(&b, " %s [%.2f%s]", it.Name, it.Score, frame)
 			}
 		}
 		if more := grp.Total - len(grp.Items); more > 0 {

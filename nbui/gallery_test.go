@@ -5,11 +5,14 @@ import (
 	"encoding/base64"
 	"html/template"
 	"image"
+	"image/color"
 	"image/jpeg"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/bellingcat/smart-image-sorter/sorter"
 )
@@ -150,4 +153,44 @@ func decodeURI(t *testing.T, uri template.URL) image.Image {
 		t.Fatal(err)
 	}
 	return img
+}
+
+// A video shows the frame that scored its label, with its time; without ffmpeg it has no preview, and the rest
+// of the gallery is as before.
+func TestGalleryVideo(t *testing.T) {
+	if _, err := exec.LookPath("ffmpeg"); err != nil {
+		if os.Getenv("VIDEO_REQUIRE_FFMPEG") == "1" {
+			t.Fatal("ffmpeg is not on PATH and VIDEO_REQUIRE_FFMPEG=1")
+		}
+		t.Skip("ffmpeg is not on PATH")
+	}
+	dir := t.TempDir()
+	video := filepath.Join(dir, "clip.mp4")
+	out, err := exec.Command("ffmpeg", "-nostdin", "-loglevel", "error", "-f", "lavfi", "-i", "color=c=gray:s=96x64:r=10:d=2",
+		"-f", "lavfi", "-i", "color=c=blue:s=96x64:r=10:d=2", "-filter_complex", "concat=n=2:v=1:a=0", "-c:v", "mpeg4", video).CombinedOutput()
+	if err != nil {
+		t.Fatalf("%v: %s", err, out)
+	}
+	results := []sorter.Result{{ImageName: video, Label: "sky", Folder: "sky", Score: 0.8, SourcePath: video,
+		Video: true, FrameTime: 2500 * time.Millisecond}}
+	sum := &sorter.Summary{Source: dir, Labels: []sorter.LabelCount{{Label: "sky", Folder: "sky", Count: 1}}}
+	it := NewGallery(sum, results, GalleryOptions{}).Groups[0].Items[0]
+	if it.Frame != "0:02.500" || it.Thumb == "" {
+		t.Fatalf("video item: frame %q, thumbnail %d bytes", it.Frame, len(it.Thumb))
+	}
+	if c := decodeURI(t, it.Thumb).At(10, 10); !isBlue(c) {
+		t.Errorf("the thumbnail is not the blue frame at 2.5 s: %v", c)
+	}
+	if g := NewGallery(sum, results, GalleryOptions{}); !strings.Contains(g.HTML(), "video, frame at 0:02.500") || !strings.Contains(g.Text(), "at 0:02.500") {
+		t.Errorf("the frame's time is not shown:\n%s", g.Text())
+	}
+	t.Setenv("PATH", t.TempDir())
+	if it := NewGallery(sum, results, GalleryOptions{}).Groups[0].Items[0]; it.Thumb != "" || it.Frame == "" {
+		t.Errorf("without ffmpeg: %+v", it)
+	}
+}
+
+func isBlue(c color.Color) bool {
+	r, g, b, _ := c.RGBA()
+	return b > 0x9000 && r < 0x5000 && g < 0x5000
 }

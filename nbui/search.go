@@ -170,12 +170,12 @@ type SearchItem struct {
 func NewSearchView(res *sorter.SearchResult, o GalleryOptions) *SearchView {
 	o = o.withDefaults()
 	v := &SearchView{Query: res.Query, Read: newFolderRead(res.Collection, res.Elapsed)}
-	paths := make([]string, len(res.Hits))
+	pics := make([]picture, len(res.Hits))
 	for i, h := range res.Hits {
 		v.Items = append(v.Items, SearchItem{Rank: h.Rank, Score: h.Score, Name: h.Image.Rel})
-		paths[i] = h.Image.Path
+		pics[i] = picture{path: h.Image.Path, video: h.Image.Video}
 	}
-	for i, uri := range thumbnails(paths, o.ThumbSize) {
+	for i, uri := range thumbnails(pics, o) {
 		v.Items[i].Thumb = uri
 	}
 	return v

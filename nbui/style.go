@@ -34,6 +34,7 @@ const css = `.sis{font-family:system-ui,-apple-system,"Segoe UI",Roboto,sans-ser
 .sis-thumb .sis-img{height:128px;display:flex;align-items:flex-end;justify-content:center}
 .sis-thumb img{max-width:128px;max-height:128px;border-radius:4px;box-shadow:0 0 0 1px #d0d7de;background:#f6f8fa}
 .sis-thumb figcaption{font-size:12px;overflow-wrap:anywhere}
+.sis-thumb .sis-frame{display:block;color:#555;font-size:90%}
 .sis-thumb .sis-score{display:block;font-weight:600;font-variant-numeric:tabular-nums}
 .sis-thumb .sis-missing{display:inline-block;width:128px;height:96px;line-height:96px;background:#f6f8fa;color:#656d76;border-radius:4px}
 .sis-errors li{margin:2px 0}

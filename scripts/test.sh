@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Runs every test of the project. This is the README's test command and what CI runs (.ci/run).
 #
+#  0. apt: libturbojpeg0 (JPEGs decoded as Pillow does) and ffmpeg (videos); without apt their tests skip.
 #  1. go vet, then all Go tests on GoMLX's pure-Go engine (race detector on; GoMLX's SIMD matmul does pointer
 #     arithmetic that the race detector's checkptr mode rejects, so checkptr is off).
 #  2. The model tests again on ONNX Runtime (in the default build with cgo), with the library from npm
@@ -20,6 +21,18 @@ if ! ldconfig -p 2>/dev/null | grep -q 'libturbojpeg\.so\.0' && command -v apt-g
   $sudo apt-get install -y -q libturbojpeg0 >/dev/null ||
     { $sudo apt-get update -q >/dev/null && $sudo apt-get install -y -q libturbojpeg0 >/dev/null; } ||
     echo "libturbojpeg0 not installable: JPEG tests use Go's decoder"
+fi
+
+# ffmpeg and ffprobe: videos are sorted by their frames (package video runs them); the video tests then must run.
+if ! command -v ffmpeg >/dev/null && command -v apt-get >/dev/null; then
+  echo "== installing ffmpeg with apt-get"
+  sudo=""; [ "$(id -u)" = 0 ] || sudo=sudo
+  $sudo apt-get install -y -q --no-install-recommends ffmpeg >/dev/null ||
+    { $sudo apt-get update -q >/dev/null && $sudo apt-get install -y -q --no-install-recommends ffmpeg >/dev/null; } ||
+    echo "ffmpeg not installable: the video tests are skipped"
+fi
+if command -v ffmpeg >/dev/null && command -v ffprobe >/dev/null; then
+  export VIDEO_REQUIRE_FFMPEG=1
 fi
 
 echo "== go vet"

@@ -90,10 +90,10 @@ func (r *runner) handle(b *batch) error {
 	if err := r.pl.sync(); err != nil {
 		return err
 	}
-	var outRows, errRows [][]string
+	var outRows, errRows, frameRows [][]string
 	for _, e := range entries {
 		if e.Dst != "" {
-			outRows = append(outRows, e.Row)
+			outRows, frameRows = append(outRows, e.Row), append(frameRows, e.Frames...)
 		} else {
 			errRows = append(errRows, e.Row)
 			r.sum.Errors = append(r.sum.Errors, ImageError{Path: e.Row[0], Reason: e.Row[1], Kind: e.Row[2]})
@@ -103,13 +103,13 @@ func (r *runner) handle(b *batch) error {
 		errRows = append(errRows, errorRow(ie))
 		r.sum.Errors = append(r.sum.Errors, ie)
 	}
-	outSize, errSize, err := r.writeRows(outRows, errRows)
+	sizes, err := r.writeRows(outRows, errRows, frameRows)
 	if err != nil {
 		return err
 	}
 	crashPoint("reported")
 	if r.j != nil {
-		c := journalLine{Type: "commit", Batch: r.batchNo, OutputSize: outSize, ErrorsSize: errSize}
+		c := journalLine{Type: "commit", Batch: r.batchNo, OutputSize: sizes.out, ErrorsSize: sizes.errs, FramesSize: sizes.frames}
 		if replaced {
 			c.Entries, c.Replaced = entries, true
 		}
@@ -122,6 +122,9 @@ func (r *runner) handle(b *batch) error {
 		if pl.rel != "" {
 			r.counts[pl.folder]++
 			r.sum.Sorted++
+			if pl.it.video != nil {
+				r.sum.Videos++
+			}
 		}
 	}
 	r.done += len(b.items)
@@ -132,8 +135,12 @@ func (r *runner) handle(b *batch) error {
 // entry is the journal entry (with its output.csv row) of an image placed at rel.
 func (r *runner) entry(it *item, folder, rel string) journalEntry {
 	dst := filepath.Join(r.dest, rel)
-	return journalEntry{Src: it.c.Path, Dst: rel, SHA256: hexSum(it.sum),
+	e := journalEntry{Src: it.c.Path, Dst: rel, SHA256: hexSum(it.sum),
 		Row: outputRow(it, it.score, r.labels, r.o, folder, dst)}
+	if it.video != nil {
+		e.Frames = frameRows(it, r.labels)
+	}
+	return e
 }
 
 // placeOne places an image, choosing the next free name if its name was taken meanwhile.
@@ -159,20 +166,51 @@ func (r *runner) placeOne(pl *placement) error {
 	}
 }
 
-// writeRows appends a batch's rows to output.csv and errors.csv and syncs both.
-func (r *runner) writeRows(outRows, errRows [][]string) (outSize, errSize int64, err error) {
+// reportSizes are the reports' sizes after a batch, for the journal's commit.
+type reportSizes struct{ out, errs, frames int64 }
+
+// writeRows appends a batch's rows to output.csv, errors.csv and frames.csv (created at the first video) and
+// syncs them.
+func (r *runner) writeRows(outRows, errRows, frameRows [][]string) (reportSizes, error) {
+	var s reportSizes
+	if len(frameRows) > 0 && r.frames == nil {
+		var err error
+		if r.o.DryRun {
+			r.frames, err = createCSV(r.framesAt, framesHeader)
+		} else {
+			r.frames, err = appendCSV(r.framesAt, framesHeader, r.framesSize) // 0: created, or an uncommitted one restarted
+		}
+		if err != nil {
+			return s, err
+		}
+	}
 	if err := r.out.write(outRows); err != nil {
-		return 0, 0, err
+		return s, err
 	}
 	if err := r.errs.write(errRows); err != nil {
-		return 0, 0, err
+		return s, err
+	}
+	if len(frameRows) > 0 {
+		if err := r.frames.write(frameRows); err != nil {
+			return s, err
+		}
 	}
 	if r.o.DryRun {
-		return 0, 0, nil // flushed by write; nothing to recover, so no fsync
+		return s, nil // flushed by write; nothing to recover, so no fsync
 	}
-	if outSize, err = r.out.commit(); err != nil {
-		return 0, 0, err
+	var err error
+	if s.out, err = r.out.commit(); err != nil {
+		return s, err
 	}
-	errSize, err = r.errs.commit()
-	return outSize, errSize, err
+	if s.errs, err = r.errs.commit(); err != nil {
+		return s, err
+	}
+	s.frames = r.framesSize
+	if r.frames != nil {
+		if s.frames, err = r.frames.commit(); err != nil {
+			return s, err
+		}
+		r.framesSize = s.frames
+	}
+	return s, nil
 }

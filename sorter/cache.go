@@ -299,9 +299,42 @@ func (c *embedCache) vector(tx *bolt.Tx, sum [32]byte, dim int) []float32 {
 	return vec
 }
 
-// put stores a batch of embeddings and file records in one transaction. Failures are logged, not fatal.
-func (c *embedCache) put(sums [][32]byte, vecs [][]float32, files []fileEntry) {
-	if !c.usable() || len(vecs)+len(files) == 0 {
+// frames returns a video's cached frames (video.go) stored under key, nil when there are none of length dim.
+func (c *embedCache) frames(key [32]byte, dim int) (v *videoItem) {
+	if !c.usable() {
+		return nil
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			c.fail("reading", r)
+			v = nil
+		}
+	}()
+	err := c.db.View(func(tx *bolt.Tx) error {
+		if models := tx.Bucket(bucketModels); models != nil {
+			if b := models.Bucket(c.model); b != nil {
+				v = unmarshalFrames(b.Get(key[:]), dim)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		c.fail("reading", err)
+		return nil
+	}
+	return v
+}
+
+// rawEntry is a value stored as it is under a key of the model's bucket (a video's frames).
+type rawEntry struct {
+	key   [32]byte
+	value []byte
+}
+
+// put stores a batch of embeddings, other entries of the model's bucket and file records in one transaction.
+// Failures are logged, not fatal.
+func (c *embedCache) put(sums [][32]byte, vecs [][]float32, raw []rawEntry, files []fileEntry) {
+	if !c.usable() || len(vecs)+len(raw)+len(files) == 0 {
 		return
 	}
 	defer func() {
@@ -320,6 +353,11 @@ func (c *embedCache) put(sums [][32]byte, vecs [][]float32, files []fileEntry) {
 				binary.LittleEndian.PutUint32(buf[4*j:], math.Float32bits(x))
 			}
 			if err := b.Put(sums[i][:], buf); err != nil {
+				return err
+			}
+		}
+		for _, e := range raw {
+			if err := b.Put(e.key[:], e.value); err != nil {
 				return err
 			}
 		}

@@ -27,6 +27,8 @@ type Collection struct {
 	CacheHits int          // images whose embedding came from the cache
 	Computed  int          // images the model embedded in this run
 	Elapsed   time.Duration
+
+	videos *videoReader // for the reports' thumbnails of videos
 }
 
 // Image is one image of a Collection.
@@ -37,6 +39,7 @@ type Image struct {
 	SHA256        [32]byte
 	Size          int64 // bytes
 	Width, Height int   // upright, in pixels; 0 when the header could not be read
+	Video         bool  // a video: its embedding is the mean of its frames' (video.go)
 }
 
 // Hash is the image's SHA-256 in hexadecimal, as reports print it.
@@ -80,6 +83,11 @@ func collect(ctx context.Context, m Model, f Folder, what string, exclude fs.Fil
 		defer cache.close()
 		logf("embedding cache: %s", col.CachePath)
 	}
+	videos, err := newVideoReader(f.Videos, logf)
+	if err != nil {
+		return nil, err
+	}
+	col.videos = videos
 	found, err := discover(ctx, src, f.Source, f.Recursive, exclude)
 	if err != nil {
 		if ctx.Err() != nil {
@@ -122,7 +130,7 @@ func collect(ctx context.Context, m Model, f Folder, what string, exclude fs.Fil
 	done := len(found.Files) - len(rest)
 	progress(done)
 	read := make([]*item, len(found.Files)) // the pipeline's items, by file
-	p := &pipeline{m: m, cache: cache, dim: dim, trustIndex: true, maxPixels: f.MaxPixels, workers: f.Workers, batchSize: f.BatchSize,
+	p := &pipeline{m: m, cache: cache, video: videos, dim: dim, trustIndex: true, maxPixels: f.MaxPixels, workers: f.Workers, batchSize: f.BatchSize,
 		failHint: "the embeddings computed so far are in the cache; run the same command again to continue (a smaller --batch_size needs less memory)"}
 	batches, wait := p.start(ctx, rest)
 	n := 0
@@ -148,7 +156,8 @@ func collect(ctx context.Context, m Model, f Folder, what string, exclude fs.Fil
 	for i, c := range found.Files {
 		if k := known.at[i]; k >= 0 {
 			r := known.recs[k]
-			col.Images = append(col.Images, Image{Name: c.Name, Path: c.Path, Rel: c.Rel, SHA256: r.Sum, Size: r.Size, Width: r.Width, Height: r.Height})
+			col.Images = append(col.Images, Image{Name: c.Name, Path: c.Path, Rel: c.Rel, SHA256: r.Sum, Size: r.Size, Width: r.Width, Height: r.Height,
+				Video: r.Video})
 			if len(rest) > 0 {
 				col.Vectors = append(col.Vectors, known.vectors[k*dim:(k+1)*dim]...)
 			}
@@ -164,7 +173,7 @@ func collect(ctx context.Context, m Model, f Folder, what string, exclude fs.Fil
 			col.Errors = append(col.Errors, *it.err)
 		default:
 			col.Images = append(col.Images, Image{Name: it.c.Name, Path: it.c.Path, Rel: it.c.Rel, SHA256: it.sum,
-				Size: it.size, Width: it.width, Height: it.height})
+				Size: it.size, Width: it.width, Height: it.height, Video: it.video != nil || it.rec.Video})
 			col.Vectors = append(col.Vectors, it.embed...)
 		}
 	}

@@ -93,6 +93,7 @@ func (r *runner) setupDestination() error {
 	outPath = filepath.Join(filepath.Dir(outPath), reportName(filepath.Base(outPath), o.DryRun))
 	errPath := filepath.Join(r.dest, reportName(ErrorsFile, o.DryRun))
 	r.sum.OutputFile, r.sum.ErrorsFile = outPath, errPath
+	r.framesAt = filepath.Join(r.dest, reportName(FramesFile, o.DryRun))
 	header := outputHeader(r.labels, o.TopK)
 	r.counts = map[string]int{}
 	r.batchNo = 1
@@ -119,7 +120,7 @@ func (r *runner) setupDestination() error {
 	r.pl = newPlacer(r.dest, o.Operation, false, o.Resume, j.claimed, r.logf)
 	start := r.startRecord()
 	if j.start == nil { // a new sort
-		for _, p := range []string{outPath, errPath} {
+		for _, p := range []string{outPath, errPath, r.framesAt} {
 			if info, err := os.Stat(p); err == nil && info.Size() > 0 {
 				return errorf("choose a new --destination (or another --output_file)",
 					"%s already exists and is not from an unfinished sort of this tool; it would be overwritten", p)
@@ -149,6 +150,11 @@ func (r *runner) setupDestination() error {
 	}
 	if r.errs, err = appendCSV(errPath, errorsHeader, j.errorsSize); err != nil {
 		return err
+	}
+	if r.framesSize = j.framesSize; r.framesSize > 0 {
+		if r.frames, err = appendCSV(r.framesAt, framesHeader, r.framesSize); err != nil {
+			return err
+		}
 	}
 	if err := j.write(journalLine{Type: "resume"}); err != nil {
 		return err

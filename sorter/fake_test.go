@@ -41,6 +41,7 @@ type fakeModel struct {
 	embedded    atomic.Int64 // images embedded
 	textCalls   atomic.Int64
 	preprocess  atomic.Int64
+	frames      atomic.Int64 // video frames preprocessed
 }
 
 func newFake() *fakeModel { return &fakeModel{key: "fake/v1"} }
@@ -73,6 +74,22 @@ func (f *fakeModel) PreprocessImage(path string, maxPixels int64) ([]float32, er
 	if err != nil {
 		return nil, &fakeImageError{"decode", "damaged " + format + " image: " + err.Error()}
 	}
+	v := fakePixels(img, data)
+	if f.afterDecode != nil {
+		f.afterDecode(path)
+	}
+	return v, nil
+}
+
+// PreprocessRGBA: a video frame's mean colour, and a small part from its pixels' hash.
+func (f *fakeModel) PreprocessRGBA(img *image.RGBA) []float32 {
+	f.preprocess.Add(1)
+	f.frames.Add(1)
+	return fakePixels(img, img.Pix)
+}
+
+// fakePixels is the fake's "pixel_values": the mean colour, then a small part derived from the SHA-256 of data.
+func fakePixels(img image.Image, data []byte) []float32 {
 	var r, g, b float64
 	bounds := img.Bounds()
 	for y := bounds.Min.Y; y < bounds.Max.Y; y++ {
@@ -88,10 +105,7 @@ func (f *fakeModel) PreprocessImage(path string, maxPixels int64) ([]float32, er
 	for i := 3; i < fakeDim; i++ {
 		v[i] = (float32(h[i])/255 - 0.5) * 0.1
 	}
-	if f.afterDecode != nil {
-		f.afterDecode(path)
-	}
-	return v, nil
+	return v
 }
 
 func (f *fakeModel) EmbedImages(pixels [][]float32) ([][]float32, error) {

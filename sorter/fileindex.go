@@ -31,13 +31,16 @@ type stamp struct {
 type fileRecord struct {
 	stamp
 	Sum           [32]byte
-	Width, Height int // upright (EXIF orientation applied); 0 when the header could not be read
+	Width, Height int  // upright (EXIF orientation applied); 0 when the header could not be read
+	Video         bool // a video (video.go)
 }
 
-const fileRecordVersion = 1
+// fileRecordVersion 2 added the video flag; version 1 records (images only) are still read.
+const fileRecordVersion = 2
 
-// fileRecordLen: version byte, four 8-byte stamp fields, the SHA-256, width and height as uint32.
-const fileRecordLen = 1 + 4*8 + 32 + 2*4
+// fileRecordLen: version byte, four 8-byte stamp fields, the SHA-256, width and height as uint32, then (version 2)
+// a byte of flags: 1 for a video.
+const fileRecordLen = 1 + 4*8 + 32 + 2*4 + 1
 
 func (r fileRecord) marshal() []byte {
 	b := make([]byte, fileRecordLen)
@@ -50,12 +53,19 @@ func (r fileRecord) marshal() []byte {
 	copy(b[33:65], r.Sum[:])
 	le.PutUint32(b[65:], uint32(min(r.Width, math.MaxUint32)))
 	le.PutUint32(b[69:], uint32(min(r.Height, math.MaxUint32)))
+	if r.Video {
+		b[73] = 1
+	}
 	return b
 }
 
 // unmarshalFileRecord decodes a record; anything of another length or version is not one (ok false).
 func unmarshalFileRecord(b []byte) (r fileRecord, ok bool) {
-	if len(b) != fileRecordLen || b[0] != fileRecordVersion {
+	switch {
+	case len(b) == fileRecordLen && b[0] == fileRecordVersion:
+		r.Video = b[73]&1 != 0
+	case len(b) == fileRecordLen-1 && b[0] == 1:
+	default:
 		return r, false
 	}
 	le := binary.LittleEndian

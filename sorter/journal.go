@@ -7,7 +7,7 @@ package sorter
 //	{"type":"start", settings...}   the run's settings; a resume must match them
 //	{"type":"plan","batch":N,"entries":[{src,dst,sha256,row}...]}
 //	                                 written before any file of batch N is placed
-//	{"type":"commit","batch":N,"output_size":..,"errors_size":..}
+//	{"type":"commit","batch":N,"output_size":..,"errors_size":..,"frames_size":..}
 //	                                 written after batch N is placed and its report
 //	                                 rows are synced (with "replaced":true and the
 //	                                 final entries if placement differed from the plan)
@@ -61,15 +61,17 @@ type journalLine struct {
 	Replaced   bool           `json:"replaced,omitempty"` // commit: Entries (maybe none) replace the plan's
 	OutputSize int64          `json:"output_size,omitempty"`
 	ErrorsSize int64          `json:"errors_size,omitempty"`
+	FramesSize int64          `json:"frames_size,omitempty"` // frames.csv, once a video was sorted
 }
 
 // journalEntry is one image of a batch.
 type journalEntry struct {
-	Src    string   `json:"src"`              // absolute source path (folder path for an unreadable folder)
-	Dst    string   `json:"dst,omitempty"`    // path inside the destination; "" when the image failed
-	SHA256 string   `json:"sha256,omitempty"` // of the content, to recognise a complete placement
-	Row    []string `json:"row"`              // its output.csv row, or its errors.csv row when Dst is ""
-	Retry  bool     `json:"retry,omitempty"`  // failed for a reason outside the file (placing it): --resume tries again
+	Src    string     `json:"src"`              // absolute source path (folder path for an unreadable folder)
+	Dst    string     `json:"dst,omitempty"`    // path inside the destination; "" when the image failed
+	SHA256 string     `json:"sha256,omitempty"` // of the content, to recognise a complete placement
+	Row    []string   `json:"row"`              // its output.csv row, or its errors.csv row when Dst is ""
+	Retry  bool       `json:"retry,omitempty"`  // failed for a reason outside the file (placing it): --resume tries again
+	Frames [][]string `json:"frames,omitempty"` // a video's frames.csv rows
 }
 
 // journal is the open journal of a destination, and what it says was done.
@@ -83,6 +85,7 @@ type journal struct {
 	nextBatch  int
 	outputSize int64 // report sizes at the last commit
 	errorsSize int64
+	framesSize int64
 	pending    *journalLine // a plan whose commit was never written
 }
 
@@ -168,7 +171,7 @@ func (j *journal) apply(l *journalLine) error {
 				j.claimed[e.Dst] = true
 			}
 		}
-		j.outputSize, j.errorsSize = l.OutputSize, l.ErrorsSize
+		j.outputSize, j.errorsSize, j.framesSize = l.OutputSize, l.ErrorsSize, l.FramesSize
 		j.nextBatch = l.Batch + 1
 		j.pending = nil
 	default:

@@ -1,5 +1,7 @@
 package sorter
 
+import "image"
+
 // Model is what the sort job needs from an embedding model. models/clip implements it.
 //
 // The sorter never looks inside the model: it hashes files, asks the cache, and only
@@ -11,6 +13,8 @@ type Model interface {
 	CacheKey() string
 	// PreprocessImage decodes and preprocesses one image file. Safe for concurrent use. maxPixels limits width*height (checked before decoding).
 	PreprocessImage(path string, maxPixels int64) ([]float32, error)
+	// PreprocessRGBA preprocesses a decoded picture (a video's frame) as PreprocessImage does a file's. Safe for concurrent use.
+	PreprocessRGBA(img *image.RGBA) []float32
 	// EmbedImages returns one L2-normalised embedding per preprocessed image, in order.
 	EmbedImages(pixels [][]float32) ([][]float32, error)
 	// EmbedTexts returns one L2-normalised embedding per text, in order.

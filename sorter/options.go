@@ -49,6 +49,7 @@ const (
 const (
 	UnsortedFolder = "unsorted"              // images whose best probability is below Threshold
 	ErrorsFile     = "errors.csv"            // path,reason,kind of every image that could not be sorted
+	FramesFile     = "frames.csv"            // per video and label: the best frame's time and score (only when videos were sorted)
 	SkippedFile    = "skipped.csv"           // path,reason of every file that is not an image
 	ReportFile     = "report.html"           // the self-contained report to share (htmlreport)
 	JournalFile    = ".sorter-journal.jsonl" // what was done, for --resume (see journal.go)
@@ -67,6 +68,7 @@ type Folder struct {
 	NoCache      bool          // neither read nor write the embedding cache
 	CacheTimeout time.Duration // how long to wait for a cache held by another process; default 1 s
 	Workers      int           // parallel decoders; default the number of CPUs
+	Videos       VideoOptions  // how videos are read (video.go); by default with ffmpeg from PATH, skipped without it
 
 	// Progress, if set, is called after each batch (and once at the start and end)
 	// from one goroutine at a time.

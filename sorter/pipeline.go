@@ -13,6 +13,7 @@ package sorter
 // stages hold one batch each.
 
 import (
+	"bytes"
 	"context"
 	"crypto/sha256"
 	"errors"
@@ -31,35 +32,53 @@ import (
 type item struct {
 	c      candidate
 	size   int64
-	sum    [32]byte  // SHA-256 of the content: computed once per run, or from a trusted file record
-	stamp  stamp     // what the file looked like when read
-	width  int       // upright size from the header; 0 when unknown
-	height int       //
-	known  bool      // the file index's record matched: nothing to record
-	embed  []float32 // from the cache or the model
-	pixels []float32 // preprocessed, waiting for EmbedImages
+	sum    [32]byte   // SHA-256 of the content: computed once per run, or from a trusted file record
+	stamp  stamp      // what the file looked like when read
+	width  int        // upright size from the header; 0 when unknown
+	height int        //
+	known  bool       // the file index's record matched: nothing to record
+	rec    fileRecord // that record
+	embed  []float32  // from the cache or the model
+	pixels []float32  // preprocessed, waiting for EmbedImages
 	score  score
+	video  *videoItem  // a video's frames (video.go); nil for an image
 	skip   string      // not an image: why
 	err    *ImageError // could not be read, decoded or placed
 }
 
+// isImage: an image or video to place (read, not skipped, no error).
 func (it *item) isImage() bool { return it.skip == "" && it.err == nil }
+
+// toEmbed is the number of pictures the model has still to embed for this item: its frames for a video.
+func (it *item) toEmbed() int {
+	switch {
+	case !it.isImage():
+		return 0
+	case it.video != nil:
+		return it.video.pending()
+	case it.embed == nil:
+		return 1
+	}
+	return 0
+}
 
 type batch struct{ items []*item }
 
 type pipeline struct {
-	m          Model
-	cache      *embedCache // nil: no cache
-	text       [][]float32 // label prompt embeddings; nil: embed only, no scores
-	dim        int         // embedding size
-	trustIndex bool        // take a file's SHA-256 from the file index when its stamp matches (fileindex.go)
-	failHint   string      // what to do when the model fails on a batch; default: sort's --resume advice
-	maxPixels  int64
-	workers    int
-	batchSize  int
-	embedCalls atomic.Int64
-	hits       atomic.Int64
-	misses     atomic.Int64
+	m             Model
+	cache         *embedCache  // nil: no cache
+	video         *videoReader // how videos are read; nil: like a reader without ffmpeg
+	text          [][]float32  // label prompt embeddings; nil: embed only, no scores
+	dim           int          // embedding size
+	trustIndex    bool         // take a file's SHA-256 from the file index when its stamp matches (fileindex.go)
+	failHint      string       // what to do when the model fails on a batch; default: sort's --resume advice
+	maxPixels     int64
+	workers       int
+	batchSize     int
+	embedCalls    atomic.Int64
+	hits          atomic.Int64
+	misses        atomic.Int64
+	videosNotRead atomic.Int64 // videos skipped: no ffmpeg, or videos left out
 
 	err error // first fatal error (model failure), read after wait
 }
@@ -98,7 +117,7 @@ func (p *pipeline) start(ctx context.Context, files []candidate) (<-chan *batch,
 				if ctx.Err() != nil {
 					it = &item{c: files[i]} // not looked at: the collector stops first
 				} else {
-					it = p.load(files[i], buf)
+					it = p.load(ctx, files[i], buf)
 				}
 				ring[i%window] <- it // never blocks: slot i%window was emptied before i was dispatched
 			}
@@ -116,13 +135,11 @@ func (p *pipeline) start(ctx context.Context, files []candidate) (<-chan *batch,
 				return
 			}
 			b.items = append(b.items, it)
-			if it.isImage() && it.embed == nil {
-				// Only images the model must embed fill a batch: cached ones ride along. So model calls have
-				// BatchSize images but at the end of a run, and an engine compiles one graph, not one per
-				// number of cache misses a batch happens to have.
-				images++
-			}
-			if images == p.batchSize || len(b.items) >= 4*p.batchSize || i == len(files)-1 {
+			// Only pictures the model must embed fill a batch (a video's frames count one by one): cached ones
+			// ride along. So model calls have BatchSize pictures but at the end of a run, and an engine compiles
+			// one graph, not one per number of cache misses a batch happens to have.
+			images += it.toEmbed()
+			if images >= p.batchSize || len(b.items) >= 4*p.batchSize || i == len(files)-1 {
 				select {
 				case decoded <- b:
 				case <-ctx.Done():
@@ -157,19 +174,18 @@ func (p *pipeline) start(ctx context.Context, files []candidate) (<-chan *batch,
 	return scored, wait
 }
 
-// load reads one file: is it an image, its hash, its embedding if cached, else its pixels.
-func (p *pipeline) load(c candidate, buf []byte) *item {
+// load reads one file: is it an image (or a video), its hash, its embedding if cached, else its pixels.
+func (p *pipeline) load(ctx context.Context, c candidate, buf []byte) *item {
 	it := &item{c: c}
 	if p.trustIndex && p.cache != nil {
 		if info, err := os.Stat(c.Path); err == nil && info.Mode().IsRegular() {
-			if rec, vec, ok := p.cache.lookup(c.Path, fileStamp(info), p.dim); ok {
+			// A known file with its embedding is done; one without (a video's frames, say) is read below.
+			if rec, vec, ok := p.cache.lookup(c.Path, fileStamp(info), p.dim); ok && vec != nil {
 				it.size, it.sum, it.stamp, it.width, it.height, it.known = rec.Size, rec.Sum, rec.stamp, rec.Width, rec.Height, true
-				if vec != nil {
-					it.embed = vec
-					p.hits.Add(1)
-					return it
-				}
-				return p.preprocess(it)
+				it.rec = rec
+				it.embed = vec
+				p.hits.Add(1)
+				return it
 			}
 		}
 	}
@@ -195,8 +211,19 @@ func (p *pipeline) load(c candidate, buf []byte) *item {
 		return it
 	}
 	head := buf[:n]
-	if imageformat.Sniff(head) == "" {
+	format := imageformat.Sniff(head)
+	container, isVideo := p.video.isVideo(head, format, func() bool { return animatedGIF(io.MultiReader(bytes.NewReader(head), f)) })
+	switch {
+	case isVideo && (p.video == nil || p.video.tool == nil):
+		it.skip = "a video (" + container + "), not read: " + p.video.why()
+		p.videosNotRead.Add(1)
+		return it
+	case format == "" && !isVideo:
 		it.skip = skipReason(c.Path, head)
+		return it
+	}
+	if _, err := f.Seek(int64(n), io.SeekStart); err != nil { // animatedGIF read on
+		it.err = &ImageError{Path: c.Name, Reason: "cannot read: " + errText(err), Kind: "unreadable"}
 		return it
 	}
 	h := sha256.New()
@@ -213,6 +240,9 @@ func (p *pipeline) load(c candidate, buf []byte) *item {
 		}
 	}
 	h.Sum(it.sum[:0])
+	if isVideo {
+		return p.loadVideo(ctx, it, container)
+	}
 	if _, err := f.Seek(0, io.SeekStart); err == nil {
 		// A header that cannot be read leaves the size unknown; decoding then says what is wrong.
 		it.width, it.height, _ = imagefile.Size(f)
@@ -250,15 +280,15 @@ func errorKind(err error) string {
 	return "decode"
 }
 
-// embed computes the batch's missing embeddings (one EmbedImages call), caches
-// them, and scores every image of the batch.
+// embed computes the batch's missing embeddings (EmbedImages calls of at most batchSize pictures: a video's
+// frames count one by one), caches them, and scores every image and video of the batch.
 func (p *pipeline) embed(b *batch) error {
 	var pixels [][]float32
 	var need []*item
 	first := map[[32]byte]*item{} // identical files in a batch are embedded once
 	var dups []*item
 	for _, it := range b.items {
-		if !it.isImage() || it.embed != nil {
+		if it.toEmbed() == 0 {
 			continue
 		}
 		if _, ok := first[it.sum]; ok {
@@ -266,33 +296,43 @@ func (p *pipeline) embed(b *batch) error {
 			continue
 		}
 		first[it.sum] = it
-		pixels = append(pixels, it.pixels)
+		if it.video != nil {
+			pixels = append(pixels, it.video.pixels...)
+		} else {
+			pixels = append(pixels, it.pixels)
+		}
 		need = append(need, it)
 	}
 	dim := p.dim
 	var sums [][32]byte
 	var embeds [][]float32
+	var raw []rawEntry
 	if len(pixels) > 0 {
-		p.embedCalls.Add(1)
 		var err error
-		embeds, err = p.m.EmbedImages(pixels)
-		if err != nil {
-			hint := p.failHint
-			if hint == "" {
-				hint = "everything before this batch is saved; run again with --resume to continue (a smaller --batch_size needs less memory)"
-			}
-			return &Error{Msg: fmt.Sprintf("the model failed on a batch of %d images (the first is %s)", len(pixels), need[0].c.Name),
-				Hint: hint, Err: err}
+		if embeds, err = p.embedPixels(pixels, need[0].c.Name); err != nil {
+			return err
 		}
-		if len(embeds) != len(pixels) {
-			return fmt.Errorf("model bug: EmbedImages returned %d embeddings for %d images", len(embeds), len(pixels))
-		}
-		sums = make([][32]byte, len(need))
-		for i, it := range need {
-			if len(embeds[i]) != dim {
-				return fmt.Errorf("model bug: image embeddings have %d values, not the model's %d", len(embeds[i]), dim)
+		at := 0
+		for _, it := range need {
+			if it.video == nil {
+				it.embed, it.pixels = embeds[at], nil
+				sums = append(sums, it.sum)
+				at++
+				continue
 			}
-			it.embed, it.pixels, sums[i] = embeds[i], nil, it.sum
+			v := it.video
+			v.embeds, v.pixels = embeds[at:at+len(v.pixels):at+len(v.pixels)], nil
+			at += len(v.embeds)
+			it.embed = meanEmbedding(v.embeds)
+			if p.video != nil {
+				raw = append(raw, rawEntry{p.video.frameKey(it.sum), marshalFrames(v, dim)})
+			}
+		}
+		// The cache gets a video's mean embedding where an image's embedding goes: search and duplicates read that.
+		embeds = embeds[:0:0]
+		sums = sums[:0]
+		for _, it := range need {
+			sums, embeds = append(sums, it.sum), append(embeds, it.embed)
 		}
 		p.misses.Add(int64(len(need)))
 	}
@@ -300,38 +340,84 @@ func (p *pipeline) embed(b *batch) error {
 		var files []fileEntry
 		for _, it := range b.items {
 			if it.isImage() && !it.known {
-				files = append(files, fileEntry{it.c.Path, fileRecord{stamp: it.stamp, Sum: it.sum, Width: it.width, Height: it.height}})
+				files = append(files, fileEntry{it.c.Path, fileRecord{stamp: it.stamp, Sum: it.sum, Width: it.width, Height: it.height,
+					Video: it.video != nil}})
 			}
 		}
-		p.cache.put(sums, embeds, files)
+		p.cache.put(sums, embeds, raw, files)
 	}
 	for _, it := range dups {
-		it.embed, it.pixels = first[it.sum].embed, nil
+		f := first[it.sum]
+		it.embed, it.pixels, it.video = f.embed, nil, f.video
 		p.misses.Add(1)
 	}
 	if p.text == nil {
 		return nil // embedding only
 	}
-	var images []*item
-	embeds = nil
+	// One Probabilities call for the batch: a row per image, a row per video frame.
+	var rows [][]float32
 	for _, it := range b.items {
-		if it.isImage() {
-			images = append(images, it)
-			embeds = append(embeds, it.embed)
+		switch {
+		case !it.isImage():
+		case it.video != nil:
+			rows = append(rows, it.video.embeds...)
+		default:
+			rows = append(rows, it.embed)
 		}
 	}
-	if len(images) == 0 {
+	if len(rows) == 0 {
 		return nil
 	}
-	probs := p.m.Probabilities(embeds, p.text)
-	if len(probs) != len(images) {
-		return fmt.Errorf("model bug: Probabilities returned %d rows for %d images", len(probs), len(images))
+	probs := p.m.Probabilities(rows, p.text)
+	if len(probs) != len(rows) {
+		return fmt.Errorf("model bug: Probabilities returned %d rows for %d images", len(probs), len(rows))
 	}
-	for i, it := range images {
-		if len(probs[i]) != len(p.text) {
-			return fmt.Errorf("model bug: Probabilities returned %d values for %d labels", len(probs[i]), len(p.text))
+	for _, row := range probs {
+		if len(row) != len(p.text) {
+			return fmt.Errorf("model bug: Probabilities returned %d values for %d labels", len(row), len(p.text))
 		}
-		it.score = newScore(probs[i])
+	}
+	at := 0
+	for _, it := range b.items {
+		switch {
+		case !it.isImage():
+		case it.video != nil:
+			n := len(it.video.embeds)
+			it.score = scoreVideo(it.video, probs[at:at+n])
+			at += n
+		default:
+			it.score = newScore(probs[at])
+			at++
+		}
 	}
 	return nil
+}
+
+// embedPixels runs the model on pixels, at most batchSize at a time (a batch with a video's frames holds more), and
+// checks what it returns. name is the batch's first file, for the message when the model fails.
+func (p *pipeline) embedPixels(pixels [][]float32, name string) ([][]float32, error) {
+	embeds := make([][]float32, 0, len(pixels))
+	for start := 0; start < len(pixels); start += p.batchSize {
+		chunk := pixels[start:min(start+p.batchSize, len(pixels))]
+		p.embedCalls.Add(1)
+		out, err := p.m.EmbedImages(chunk)
+		if err != nil {
+			hint := p.failHint
+			if hint == "" {
+				hint = "everything before this batch is saved; run again with --resume to continue (a smaller --batch_size needs less memory)"
+			}
+			return nil, &Error{Msg: fmt.Sprintf("the model failed on a batch of %d images (the first is %s)", len(chunk), name),
+				Hint: hint, Err: err}
+		}
+		if len(out) != len(chunk) {
+			return nil, fmt.Errorf("model bug: EmbedImages returned %d embeddings for %d images", len(out), len(chunk))
+		}
+		for _, e := range out {
+			if len(e) != p.dim {
+				return nil, fmt.Errorf("model bug: image embeddings have %d values, not the model's %d", len(e), p.dim)
+			}
+		}
+		embeds = append(embeds, out...)
+	}
+	return embeds, nil
 }

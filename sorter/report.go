@@ -135,12 +135,13 @@ func writeCSV(path string, header []string, rows [][]string) error {
 }
 
 // outputHeader: the original tool's columns, then ours (provenance: each file's SHA-256, size in bytes and
-// upright dimensions; output.json records the model, its revision, the template and the tool's version). above_threshold lists every label whose score reached
+// upright dimensions; for a video, the time of the frame that scored its label: frames.csv has every label's;
+// output.json records the model, its revision, the template and the tool's version). above_threshold lists every label whose score reached
 // the threshold: with SigLIP's scores (each label on its own) an image can match several labels, though it is
 // placed in its best label's folder only.
 func outputHeader(labels []label, topK int) []string {
 	h := []string{"image_name", "label", "score", "folder", "unsorted", "source_path", "destination_path", "above_threshold",
-		"sha256", "size_bytes", "width", "height"}
+		"sha256", "size_bytes", "width", "height", "frame_seconds"}
 	for k := 1; k <= topK; k++ {
 		h = append(h, fmt.Sprintf("top%d_label", k), fmt.Sprintf("top%d_score", k))
 	}
@@ -170,6 +171,10 @@ func outputRow(it *item, s score, labels []label, o Options, folder, destination
 		strconv.FormatInt(it.size, 10),
 		strconv.Itoa(it.width),
 		strconv.Itoa(it.height),
+		"",
+	}
+	if it.video != nil {
+		row[len(row)-1] = strconv.FormatFloat(it.video.best[best].time.Seconds(), 'f', 3, 64)
 	}
 	topK := o.TopK
 	for k := 0; k < topK; k++ {

@@ -11,6 +11,7 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"strings"
 
 	"github.com/bellingcat/smart-image-sorter/htmlreport"
 )
@@ -58,9 +59,10 @@ func exists(path string) bool {
 
 // writePage fills in the items' thumbnails (jobs[i] is the i-th item in section order; cache may be nil) and
 // writes the page.
-func writePage(ctx context.Context, path string, r htmlreport.Report, jobs []thumbJob, cache *embedCache, workers int, logf func(string, ...any)) error {
+func writePage(ctx context.Context, path string, r htmlreport.Report, jobs []thumbJob, cache *embedCache, workers int,
+	videos *videoReader, logf func(string, ...any)) error {
 	logf("report.html: %d thumbnails", len(jobs))
-	thumbs := thumbnails(ctx, jobs, cache, workers)
+	thumbs := thumbnails(ctx, jobs, cache, workers, videos)
 	k := 0
 	for s := range r.Sections {
 		for i := range r.Sections[s].Items {
@@ -120,6 +122,9 @@ func (r *runner) sortPage(ctx context.Context, p Provenance) error {
 		if res.Unsorted {
 			it.Caption = res.Label
 		}
+		if res.Video {
+			it.Caption = strings.TrimSpace(it.Caption + " video, best frame at " + FrameClock(res.FrameTime))
+		}
 		placed := res.DestinationPath != "" && !r.o.DryRun && exists(res.DestinationPath)
 		if placed {
 			it.Href = htmlreport.RelativeLink(r.dest, res.DestinationPath)
@@ -130,7 +135,7 @@ func (r *runner) sortPage(ctx context.Context, p Provenance) error {
 		}
 		sum, _ := parseSum(res.SHA256)
 		page.Sections[k].Items = append(page.Sections[k].Items, it)
-		sectionJobs[k] = append(sectionJobs[k], thumbJob{path: readable, sum: sum})
+		sectionJobs[k] = append(sectionJobs[k], thumbJob{path: readable, sum: sum, video: res.Video, at: res.FrameTime})
 	}
 	if u := byFolder[UnsortedFolder]; len(page.Sections[u].Items) == 0 {
 		page.Sections = page.Sections[:u]
@@ -140,7 +145,7 @@ func (r *runner) sortPage(ctx context.Context, p Provenance) error {
 		jobs = append(jobs, sectionJobs[k]...)
 	}
 	path := filepath.Join(r.dest, reportName(ReportFile, r.o.DryRun))
-	if err := writePage(ctx, path, page, jobs, r.cache, r.o.Workers, r.logf); err != nil {
+	if err := writePage(ctx, path, page, jobs, r.cache, r.o.Workers, r.video, r.logf); err != nil {
 		return err
 	}
 	s.ReportFile = path
@@ -166,13 +171,13 @@ func searchPage(ctx context.Context, path string, res *SearchResult, m Model, o 
 			it.Href = htmlreport.RelativeLink(filepath.Dir(path), h.Copied)
 		}
 		sec.Items = append(sec.Items, it)
-		jobs = append(jobs, thumbJob{path: h.Image.Path, sum: h.Image.SHA256})
+		jobs = append(jobs, thumbJob{path: h.Image.Path, sum: h.Image.SHA256, video: h.Image.Video})
 	}
 	page.Sections = []htmlreport.Section{sec}
 	logf := lockedLogf(o.Logf)
 	cache := openThumbCache(o.Folder, logf)
 	defer cache.close()
-	return writePage(ctx, path, page, jobs, cache, o.Workers, logf)
+	return writePage(ctx, path, page, jobs, cache, o.Workers, col.videos, logf)
 }
 
 // duplicatesPage writes the report.html of Duplicates (path).
@@ -208,12 +213,12 @@ func duplicatesPage(ctx context.Context, path string, res *DuplicatesResult, o D
 			im := mem.Image
 			sec.Items = append(sec.Items, htmlreport.Item{Name: im.Name, Path: im.Path, Href: htmlreport.RelativeLink(dir, im.Path),
 				Caption: string(mem.Match), Score: fmt.Sprintf("%.3f", mem.Similarity), SHA256: im.Hash(), Size: im.Size, Width: im.Width, Height: im.Height})
-			jobs = append(jobs, thumbJob{path: im.Path, sum: im.SHA256})
+			jobs = append(jobs, thumbJob{path: im.Path, sum: im.SHA256, video: im.Video})
 		}
 		page.Sections = append(page.Sections, sec)
 	}
 	logf := lockedLogf(o.Logf)
 	cache := openThumbCache(o.Folder, logf)
 	defer cache.close()
-	return writePage(ctx, path, page, jobs, cache, o.Workers, logf)
+	return writePage(ctx, path, page, jobs, cache, o.Workers, col.videos, logf)
 }

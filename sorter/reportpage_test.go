@@ -73,7 +73,7 @@ func TestThumbnailCache(t *testing.T) {
 	f := testFolder(t, dir)
 	jobs := []thumbJob{{path: path, sum: sum}, {path: path, sum: sum}}
 	c := openThumbCache(f, t.Logf)
-	first := thumbnails(context.Background(), jobs, c, 2)
+	first := thumbnails(context.Background(), jobs, c, 2, nil)
 	c.close()
 	if first[0] == nil || first[1] == nil {
 		t.Fatal("no thumbnail made")
@@ -83,11 +83,11 @@ func TestThumbnailCache(t *testing.T) {
 	}
 	c = openThumbCache(f, t.Logf)
 	defer c.close()
-	second := thumbnails(context.Background(), jobs, c, 2)
+	second := thumbnails(context.Background(), jobs, c, 2, nil)
 	if string(second[0]) != string(first[0]) {
 		t.Error("the cached thumbnail was not used")
 	}
-	if got := thumbnails(context.Background(), jobs, nil, 2); got[0] != nil {
+	if got := thumbnails(context.Background(), jobs, nil, 2, nil); got[0] != nil {
 		t.Error("without a cache, a missing file gave a thumbnail")
 	}
 }

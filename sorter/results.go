@@ -13,22 +13,25 @@ import (
 	"os"
 	"strconv"
 	"strings"
+	"time"
 )
 
 // Result is one image's row of output.csv.
 type Result struct {
-	ImageName       string      // image_name: the path inside the source folder
-	Label           string      // the most probable label, even when the image went to "unsorted"
-	Score           float64     // its probability (6 decimals when the report has prob_ columns, else 2)
-	Folder          string      // the folder it was placed in: Label's folder, or "unsorted"
-	Unsorted        bool        // its best probability was below the threshold
-	SourcePath      string      // where it was found
-	DestinationPath string      // where it was placed; "" in reports that do not say
-	AboveThreshold  []string    // every label that reached the threshold, best first (none without a threshold)
-	SHA256          string      // the file's content hash, hex ("" in reports from before it was recorded)
-	Size            int64       // bytes; 0 when the report does not say
-	Width, Height   int         // upright pixels; 0 when unknown
-	Probs           []LabelProb // every label's probability, in the order the labels were given
+	ImageName       string        // image_name: the path inside the source folder
+	Label           string        // the most probable label, even when the image went to "unsorted"
+	Score           float64       // its probability (6 decimals when the report has prob_ columns, else 2)
+	Folder          string        // the folder it was placed in: Label's folder, or "unsorted"
+	Unsorted        bool          // its best probability was below the threshold
+	SourcePath      string        // where it was found
+	DestinationPath string        // where it was placed; "" in reports that do not say
+	AboveThreshold  []string      // every label that reached the threshold, best first (none without a threshold)
+	SHA256          string        // the file's content hash, hex ("" in reports from before it was recorded)
+	Size            int64         // bytes; 0 when the report does not say
+	Width, Height   int           // upright pixels; 0 when unknown
+	Video           bool          // a video, sorted by its frames
+	FrameTime       time.Duration // for a video, when the frame that scored Label is
+	Probs           []LabelProb   // every label's probability, in the order the labels were given
 }
 
 // LabelProb is one label's probability for an image.
@@ -104,6 +107,9 @@ func readResults(r io.Reader) ([]Result, error) {
 		res.Size, _ = strconv.ParseInt(field(rec, "size_bytes"), 10, 64)
 		res.Width, _ = strconv.Atoi(field(rec, "width"))
 		res.Height, _ = strconv.Atoi(field(rec, "height"))
+		if secs, err := strconv.ParseFloat(field(rec, "frame_seconds"), 64); err == nil && secs >= 0 && secs < 1e9 {
+			res.Video, res.FrameTime = true, time.Duration(secs*float64(time.Second))
+		}
 		if above := field(rec, "above_threshold"); above != "" {
 			res.AboveThreshold = strings.Split(above, AboveThresholdSeparator)
 		}

@@ -17,7 +17,7 @@ func (r *runner) recoverPending() error {
 		return nil
 	}
 	var kept []journalEntry
-	var outRows, errRows [][]string
+	var outRows, errRows, frameRows [][]string
 	for _, e := range p.Entries {
 		if e.Dst == "" { // an image that had failed: its errors.csv row was maybe not written
 			kept, errRows = append(kept, e), append(errRows, e.Row)
@@ -39,7 +39,7 @@ func (r *runner) recoverPending() error {
 					r.logf("%s is complete at %s but its source could not be removed: %v", e.Src, full, err)
 				}
 			}
-			kept, outRows = append(kept, e), append(outRows, e.Row)
+			kept, outRows, frameRows = append(kept, e), append(outRows, e.Row), append(frameRows, e.Frames...)
 			r.logf("recovered %s -> %s, placed just before the interruption", e.Src, full)
 		case srcErr == nil:
 			// not placed: the source is still there and is sorted again below
@@ -52,10 +52,11 @@ func (r *runner) recoverPending() error {
 	if err := r.pl.sync(); err != nil {
 		return err
 	}
-	outSize, errSize, err := r.writeRows(outRows, errRows)
+	sizes, err := r.writeRows(outRows, errRows, frameRows)
 	if err != nil {
 		return err
 	}
 	crashPoint("recovered")
-	return r.j.write(journalLine{Type: "commit", Batch: p.Batch, OutputSize: outSize, ErrorsSize: errSize, Entries: kept, Replaced: true})
+	return r.j.write(journalLine{Type: "commit", Batch: p.Batch, OutputSize: sizes.out, ErrorsSize: sizes.errs, FramesSize: sizes.frames,
+		Entries: kept, Replaced: true})
 }

@@ -46,21 +46,25 @@ type runner struct {
 	logf    func(string, ...any)
 	started time.Time
 
-	src      string // source folder, absolute, links resolved
-	dest     string // destination folder, absolute, links resolved
-	destInfo fs.FileInfo
-	text     [][]float32
-	cache    *embedCache
-	found    *discovery
-	j        *journal // nil in a dry run
-	out      *csvFile
-	errs     *csvFile
-	pl       *placer
-	sum      *Summary
-	counts   map[string]int // by folder
-	batchNo  int
-	done     int
-	total    int
+	src        string // source folder, absolute, links resolved
+	dest       string // destination folder, absolute, links resolved
+	destInfo   fs.FileInfo
+	text       [][]float32
+	cache      *embedCache
+	video      *videoReader
+	found      *discovery
+	j          *journal // nil in a dry run
+	out        *csvFile
+	errs       *csvFile
+	frames     *csvFile // frames.csv, opened at the first video (framesAt: where; framesSize: its size at the last commit)
+	framesAt   string
+	framesSize int64
+	pl         *placer
+	sum        *Summary
+	counts     map[string]int // by folder
+	batchNo    int
+	done       int
+	total      int
 }
 
 func lockedLogf(f func(string, ...any)) func(string, ...any) {
@@ -101,6 +105,18 @@ func (r *runner) prepare(ctx context.Context) error {
 		r.cache, r.sum.CachePath = c, path
 		r.logf("embedding cache: %s", path)
 	}
+	var err error
+	if r.video, err = newVideoReader(o.Videos, r.logf); err != nil {
+		return err
+	}
+	if r.found, err = discover(ctx, r.src, o.Source, o.Recursive, r.destInfo); err != nil {
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+		return &Error{Msg: "cannot search the source folder " + o.Source, Hint: "check that it is readable", Err: err}
+	}
+	r.logf("found %d files in %s (%d skipped while searching)", len(r.found.Files), o.Source, len(r.found.Skipped))
+	// The labels after the folder: the model reads its text tower's weights meanwhile (tower.Spec.TextOnly).
 	prompts := make([]string, len(r.labels))
 	for i, l := range r.labels {
 		prompts[i] = l.Prompt
@@ -118,13 +134,6 @@ func (r *runner) prepare(ctx context.Context) error {
 		}
 	}
 	r.text = text
-	if r.found, err = discover(ctx, r.src, o.Source, o.Recursive, r.destInfo); err != nil {
-		if ctx.Err() != nil {
-			return ctx.Err()
-		}
-		return &Error{Msg: "cannot search the source folder " + o.Source, Hint: "check that it is readable", Err: err}
-	}
-	r.logf("found %d files in %s (%d skipped while searching)", len(r.found.Files), o.Source, len(r.found.Skipped))
 	if err := os.MkdirAll(r.dest, 0o755); err != nil {
 		return &Error{Msg: "cannot create the destination folder " + o.Destination, Hint: "check the path and your permissions", Err: err}
 	}
@@ -151,7 +160,7 @@ func (r *runner) sort(ctx context.Context) (*Summary, error) {
 	if len(folderErrs) > 0 {
 		fatal = r.handle(&batch{items: folderErrs})
 	}
-	p := &pipeline{m: r.m, cache: r.cache, text: r.text, dim: len(r.text[0]), maxPixels: r.o.MaxPixels, workers: r.o.Workers, batchSize: r.o.BatchSize}
+	p := &pipeline{m: r.m, cache: r.cache, video: r.video, text: r.text, dim: len(r.text[0]), maxPixels: r.o.MaxPixels, workers: r.o.Workers, batchSize: r.o.BatchSize}
 	pctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	if fatal != nil {
@@ -176,6 +185,9 @@ func (r *runner) sort(ctx context.Context) (*Summary, error) {
 	s := r.sum
 	s.Stopped = fatal != nil
 	s.CacheHits, s.CacheMisses, s.EmbedCalls = int(p.hits.Load()), int(p.misses.Load()), int(p.embedCalls.Load())
+	if s.VideosNotRead = int(p.videosNotRead.Load()); s.VideosNotRead > 0 {
+		s.VideoNote = r.video.why()
+	}
 	if err := r.finish(ctx); err != nil && fatal == nil {
 		fatal = err
 	}
@@ -210,6 +222,12 @@ func (r *runner) finish(ctx context.Context) error {
 	}
 	if cerr := r.out.close(); err == nil {
 		err = cerr
+	}
+	if r.frames != nil {
+		if cerr := r.frames.close(); err == nil {
+			err = cerr
+		}
+		s.FramesFile, r.frames = r.framesAt, nil
 	}
 	if err == nil {
 		o := r.o

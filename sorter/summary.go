@@ -32,13 +32,18 @@ type Summary struct {
 	DryRun      bool
 	Stopped     bool // cancelled or failed before the end: Resume finishes the job
 
-	Labels      []LabelCount // in the order the labels were given
-	Unsorted    int          // images whose best probability was below Threshold
-	Threshold   float64
-	Sorted      int // images placed (in a dry run: that would be), unsorted included
-	AlreadyDone int
-	Skipped     []Skipped    // files that are not images, sorted by path
-	Errors      []ImageError // in the order met
+	Labels    []LabelCount // in the order the labels were given
+	Unsorted  int          // images whose best probability was below Threshold
+	Threshold float64
+	Sorted    int // images placed (in a dry run: that would be), unsorted included
+	Videos    int // of Sorted, videos (sorted by their best frames; see FramesFile)
+	// VideosNotRead counts the videos listed in Skipped because they could not be read (no ffmpeg, or
+	// --no-videos); VideoNote says why and what to do.
+	VideosNotRead int
+	VideoNote     string
+	AlreadyDone   int
+	Skipped       []Skipped    // files that are not images, sorted by path
+	Errors        []ImageError // in the order met
 
 	CacheHits   int    // image embeddings read from the cache
 	CacheMisses int    // image embeddings computed
@@ -51,6 +56,7 @@ type Summary struct {
 	OutputFile  string // the reports written
 	ErrorsFile  string
 	SkippedFile string // "" when nothing was skipped
+	FramesFile  string // frames.csv; "" when no video was sorted
 	// ProvenanceFile records the tool, model and revision, template and settings (output.json).
 	ProvenanceFile string
 	ReportFile     string // report.html; "" when not written
@@ -70,6 +76,10 @@ func (s *Summary) String() string {
 		fmt.Fprintf(&b, "%s %s from %s into %s", verb, count(s.Sorted, "image"), s.Source, s.Destination)
 	}
 	fmt.Fprintf(&b, " in %s (%.1f images/s).\n", roundDuration(s.Elapsed), s.ImagesPerSecond)
+	if s.Videos > 0 {
+		fmt.Fprintf(&b, "%d of them %s, sorted by their frames: %s gives the time of each label's best frame.\n",
+			s.Videos, plural(s.Videos, "is a video", "are videos"), s.FramesFile)
+	}
 	width := len(UnsortedFolder)
 	for _, l := range s.Labels {
 		width = max(width, len(l.Label))
@@ -104,6 +114,9 @@ func (s *Summary) String() string {
 			fmt.Fprintf(&b, "  %s: %s\n", e.Path, e.Reason)
 		}
 	}
+	if s.VideosNotRead > 0 {
+		fmt.Fprintf(&b, "%s not read (listed in %s): %s\n", count(s.VideosNotRead, "video"), s.SkippedFile, s.VideoNote)
+	}
 	for _, h := range s.hints() {
 		fmt.Fprintf(&b, "  What to do: %s\n", h)
 	}
@@ -128,14 +141,17 @@ func (s *Summary) String() string {
 
 // errorHints say what to do about each kind of per-image error.
 var errorHints = map[string]string{
-	"too-large":      "images over the pixel limit can be sorted with a higher --max-pixels (only for files you trust: huge images can exhaust memory).",
-	"decode":         "damaged or truncated files: open them in an image viewer, and download them again if you can.",
-	"corrupt":        "damaged or truncated files: open them in an image viewer, and download them again if you can.",
-	"unknown-format": "files in a format this tool cannot read: convert them to JPEG or PNG and sort them again.",
-	"unreadable":     "check that you may read these files and folders (permissions, a disconnected drive).",
-	"place":          "check the destination's free space and permissions, then run the same command with --resume to try these again.",
-	"source-kept":    "these images are safely in the destination, but their originals could not be removed from the source: delete them yourself.",
-	"lost":           "look for these files by name: an interrupted run was placing them when something else moved them.",
+	"too-large":       "images over the pixel limit can be sorted with a higher --max-pixels (only for files you trust: huge images can exhaust memory).",
+	"decode":          "damaged or truncated files: open them in an image viewer, and download them again if you can.",
+	"corrupt":         "damaged or truncated files: open them in an image viewer, and download them again if you can.",
+	"unknown-format":  "files in a format this tool cannot read: convert them to JPEG or PNG and sort them again.",
+	"unreadable":      "check that you may read these files and folders (permissions, a disconnected drive).",
+	"place":           "check the destination's free space and permissions, then run the same command with --resume to try these again.",
+	"source-kept":     "these images are safely in the destination, but their originals could not be removed from the source: delete them yourself.",
+	"lost":            "look for these files by name: an interrupted run was placing them when something else moved them.",
+	"timeout":         "videos ffmpeg could not read in time: allow more with --video-timeout (e.g. 5m), or check them in a video player.",
+	"no-video-stream": "sound files without pictures: there is nothing to sort them by; they stay where they are.",
+	"unsupported":     "videos in a format this ffmpeg cannot decode: a newer ffmpeg (--ffmpeg PATH) may read them.",
 }
 
 func (s *Summary) hints() []string {

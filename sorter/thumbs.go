@@ -6,7 +6,10 @@ package sorter
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/binary"
 	"fmt"
+	"time"
 
 	bolt "go.etcd.io/bbolt"
 
@@ -15,10 +18,23 @@ import (
 
 var bucketThumbs = []byte(fmt.Sprintf("thumbnails-%d-q%d", htmlreport.ThumbnailSize, htmlreport.ThumbnailQuality))
 
-// thumbJob is an image whose thumbnail a report needs.
+// thumbJob is an image (or a video's frame) whose thumbnail a report needs.
 type thumbJob struct {
-	path string // a readable copy of the image (the source, or the placed file after a move)
-	sum  [32]byte
+	path  string // a readable copy of the image (the source, or the placed file after a move)
+	sum   [32]byte
+	video bool          // path is a video: the thumbnail is of its frame at at
+	at    time.Duration // for a video
+}
+
+// key is where the job's thumbnail is cached: its content's SHA-256, or for a video's frame a hash of the video's
+// and the time.
+func (j thumbJob) key() [32]byte {
+	if !j.video {
+		return j.sum
+	}
+	var at [8]byte
+	binary.LittleEndian.PutUint64(at[:], uint64(j.at))
+	return sha256.Sum256(append(append([]byte("frame\x00"), j.sum[:]...), at[:]...))
 }
 
 // openThumbCache opens f's cache for thumbnails only; nil without a cache, or when it cannot be opened (then
@@ -41,35 +57,51 @@ func openThumbCache(f Folder, logf func(string, ...any)) *embedCache {
 
 // thumbnails returns a JPEG thumbnail per job (nil where the image cannot be decoded), from cache where it has
 // them (nil: no cache), made with `workers` goroutines otherwise and then stored. Identical contents are made
-// once.
-func thumbnails(ctx context.Context, jobs []thumbJob, cache *embedCache, workers int) [][]byte {
+// once. Videos' frames come from ffmpeg (videos: nil, or without ffmpeg, gives them no thumbnail).
+func thumbnails(ctx context.Context, jobs []thumbJob, cache *embedCache, workers int, videos *videoReader) [][]byte {
 	out := make([][]byte, len(jobs))
 	have := map[[32]byte][]byte{}
 	if cache != nil && cache.usable() {
 		have = cache.getThumbs(jobs)
 	}
 	var paths []string
-	var sums [][32]byte
+	var keys [][32]byte
+	var frames []thumbJob
 	queued := map[[32]byte]bool{}
 	for _, j := range jobs {
-		if _, ok := have[j.sum]; ok || queued[j.sum] {
+		k := j.key()
+		if _, ok := have[k]; ok || queued[k] {
 			continue
 		}
-		queued[j.sum] = true
-		paths, sums = append(paths, j.path), append(sums, j.sum)
+		queued[k] = true
+		if j.video {
+			frames = append(frames, j)
+			continue
+		}
+		paths, keys = append(paths, j.path), append(keys, k)
 	}
 	thumbs, errs := htmlreport.Thumbnails(ctx, paths, htmlreport.ThumbnailSize, workers, nil)
 	made := map[[32]byte][]byte{}
 	for i, t := range thumbs {
 		if errs[i] == nil && t != nil {
-			have[sums[i]], made[sums[i]] = t, t
+			have[keys[i]], made[keys[i]] = t, t
+		}
+	}
+	if videos != nil && videos.tool != nil {
+		for _, j := range frames {
+			if ctx.Err() != nil {
+				break
+			}
+			if t, err := videos.thumbnail(ctx, j.path, j.at, htmlreport.ThumbnailSize); err == nil {
+				have[j.key()], made[j.key()] = t, t
+			}
 		}
 	}
 	if cache != nil && cache.usable() && len(made) > 0 {
 		cache.putThumbs(made)
 	}
 	for i, j := range jobs {
-		out[i] = have[j.sum]
+		out[i] = have[j.key()]
 	}
 	return out
 }
@@ -87,8 +119,9 @@ func (c *embedCache) getThumbs(jobs []thumbJob) map[[32]byte][]byte {
 			return nil
 		}
 		for _, j := range jobs {
-			if v := b.Get(j.sum[:]); v != nil {
-				have[j.sum] = append([]byte(nil), v...)
+			k := j.key()
+			if v := b.Get(k[:]); v != nil {
+				have[k] = append([]byte(nil), v...)
 			}
 		}
 		return nil

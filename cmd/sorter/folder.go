@@ -8,6 +8,7 @@ import (
 
 	"github.com/bellingcat/smart-image-sorter/models"
 	"github.com/bellingcat/smart-image-sorter/sorter"
+	"github.com/bellingcat/smart-image-sorter/video"
 )
 
 // folderFlags are the flags of every verb that reads a folder of images (sort, search, duplicates): which
@@ -36,6 +37,12 @@ func addFolderFlags(fs *flag.FlagSet, f *sorter.Folder, what, doing string) *fol
 	fs.BoolVar(&f.NoCache, "no-cache", false, "neither read nor write the embedding cache")
 	ff.clearCache = fs.Bool("clear-cache", false, "delete the embedding cache first")
 	fs.IntVar(&f.Workers, "workers", f.Workers, "images decoded in parallel")
+	fs.StringVar(&f.Videos.FFmpeg, "ffmpeg", "", "the ffmpeg that reads videos (default: ffmpeg and ffprobe on PATH; without them videos are skipped)")
+	fs.IntVar(&f.Videos.MaxFrames, "max-frames", video.DefaultMaxFrames, "frames looked at per video, at most (the first, scene changes, one every "+
+		video.DefaultInterval.String()+", spread over the whole video)")
+	fs.DurationVar(&f.Videos.Timeout, "video-timeout", video.DefaultTimeout, "time ffmpeg may take on one video before it is stopped and the video listed in errors.csv")
+	fs.BoolVar(&f.Videos.AnimatedAsVideo, "animated-as-video", false, "look at every frame of animated GIFs, like a video's (default: the first frame, as the original tool)")
+	fs.BoolVar(&f.Videos.Skip, "no-videos", false, "leave videos out (they are listed in skipped.csv)")
 	return ff
 }
 

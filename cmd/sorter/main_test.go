@@ -48,6 +48,9 @@ func TestScripts(t *testing.T) {
 			env.Setenv("HF_HUB_OFFLINE", "1")
 			env.Setenv("HOME", env.WorkDir)
 			env.Setenv("XDG_CACHE_HOME", filepath.Join(env.WorkDir, ".cache"))
+			// $SORTERBIN: the folder testscript put the sorter command in (first on PATH), for scripts that set
+			// PATH to it alone (no ffmpeg).
+			env.Setenv("SORTERBIN", filepath.SplitList(env.Getenv("PATH"))[0])
 			return nil
 		},
 		Cmds: map[string]func(ts *testscript.TestScript, neg bool, args []string){

@@ -4,6 +4,7 @@ package clip
 
 import (
 	"fmt"
+	"image"
 	"path/filepath"
 
 	"github.com/bellingcat/smart-image-sorter/imagefile"
@@ -87,6 +88,9 @@ func (m *Model) CacheKey() string {
 func (m *Model) PreprocessImage(path string, maxPixels int64) ([]float32, error) {
 	return m.Processor.preprocessFile(path, imagefile.Options{MaxPixels: maxPixels})
 }
+
+// PreprocessRGBA preprocesses a decoded picture (a video's frame) into pixel_values.
+func (m *Model) PreprocessRGBA(img *image.RGBA) []float32 { return m.Processor.Preprocess(img) }
 
 // EmbedImages returns one L2-normalised embedding per preprocessed image (each of len 3*size*size, CHW).
 func (m *Model) EmbedImages(pixels [][]float32) ([][]float32, error) {
