@@ -83,7 +83,7 @@ func collect(ctx context.Context, m Model, f Folder, what string, exclude fs.Fil
 		defer cache.close()
 		logf("embedding cache: %s", col.CachePath)
 	}
-	videos, err := newVideoReader(f.Videos, logf)
+	videos, err := newVideoReader(f.Videos, frameSide(m), logf)
 	if err != nil {
 		return nil, err
 	}

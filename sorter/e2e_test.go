@@ -8,7 +8,9 @@ import (
 	"encoding/csv"
 	"encoding/json"
 	"os"
+	"os/exec"
 	"path/filepath"
+	"strconv"
 	"testing"
 
 	"github.com/bellingcat/smart-image-sorter/models/clip"
@@ -92,5 +94,67 @@ func TestSortFixturesWithCLIP(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// A video made of two fixture photos (Chelsea, the reference's "a picture of a person" at 0.96, then a second of
+// the gradient, its "a meme" at 0.92, then Chelsea again): with the real model, each label's best frame is in
+// the stretch of the photo that scores it, and frames.csv says so within one sampling step.
+func TestSortVideoWithCLIP(t *testing.T) {
+	if _, err := exec.LookPath("ffmpeg"); err != nil {
+		if os.Getenv("VIDEO_REQUIRE_FFMPEG") == "1" {
+			t.Fatal("ffmpeg is not on PATH and VIDEO_REQUIRE_FFMPEG=1")
+		}
+		t.Skip("ffmpeg is not on PATH")
+	}
+	t.Setenv("GOMLX_BACKEND", "go")
+	m, err := clip.Load(filepath.Join(fixtures, "clip-tiny"), clip.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer m.Close()
+	src := t.TempDir()
+	person, meme := filepath.Join(fixtures, "images", "12_chelsea_451x300.jpg"), filepath.Join(fixtures, "images", "01_gradient_300x200.jpg")
+	var args []string
+	for _, in := range []struct {
+		path    string
+		seconds string
+	}{{person, "3"}, {meme, "1"}, {person, "2"}} {
+		args = append(args, "-loop", "1", "-t", in.seconds, "-i", in.path)
+	}
+	scale := "scale=450:300,setsar=1,fps=10"
+	args = append(args, "-filter_complex", "[0]"+scale+"[a];[1]"+scale+"[b];[2]"+scale+"[c];[a][b][c]concat=n=3:v=1:a=0",
+		"-c:v", "mpeg4", "-q:v", "2", filepath.Join(src, "two photos.mp4"))
+	if out, err := exec.Command("ffmpeg", append([]string{"-nostdin", "-loglevel", "error"}, args...)...).CombinedOutput(); err != nil {
+		t.Fatalf("%v: %s", err, out)
+	}
+	opts := sorter.DefaultOptions()
+	opts.Source, opts.Destination = src, filepath.Join(t.TempDir(), "out")
+	opts.Labels = []string{"weapon", "a meme", "screenshot of a newspaper article", "a picture of a person", "cat"}
+	opts.CachePath = filepath.Join(t.TempDir(), "cache.bbolt")
+	s, err := sorter.Run(context.Background(), m, opts)
+	if err != nil || s.Videos != 1 {
+		t.Fatalf("Run: %v; %d videos", err, s.Videos)
+	}
+	f, err := os.Open(s.FramesFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	rows, err := csv.NewReader(f).ReadAll()
+	if err != nil {
+		t.Fatal(err)
+	}
+	best := map[string]float64{}
+	for _, r := range rows[1:] {
+		if best[r[1]], err = strconv.ParseFloat(r[3], 64); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if at := best["a meme"]; at < 3 || at >= 4 {
+		t.Errorf(`"a meme" best frame at %v s, want within the gradient's second [3, 4)`, at)
+	}
+	if at := best["a picture of a person"]; at >= 3 && at < 4 {
+		t.Errorf(`"a picture of a person" best frame at %v s, in the gradient's second`, at)
 	}
 }

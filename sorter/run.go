@@ -106,7 +106,7 @@ func (r *runner) prepare(ctx context.Context) error {
 		r.logf("embedding cache: %s", path)
 	}
 	var err error
-	if r.video, err = newVideoReader(o.Videos, r.logf); err != nil {
+	if r.video, err = newVideoReader(o.Videos, frameSide(r.m), r.logf); err != nil {
 		return err
 	}
 	if r.found, err = discover(ctx, r.src, o.Source, o.Recursive, r.destInfo); err != nil {

@@ -50,9 +50,13 @@ type videoReader struct {
 }
 
 // newVideoReader finds ffmpeg. Without it, videos are skipped (with how to install it), unless o.FFmpeg named one:
-// then the investigator asked for that ffmpeg, and not finding it is an error.
-func newVideoReader(o VideoOptions, logf func(string, ...any)) (*videoReader, error) {
-	r := &videoReader{animated: o.AnimatedAsVideo, opts: video.FrameOptions{MaxFrames: o.MaxFrames, Timeout: o.Timeout}}
+// then the investigator asked for that ffmpeg, and not finding it is an error. Frames are scaled by ffmpeg to
+// shortSide pixels (0: video.DefaultShortSide), the size the model's preprocessing needs.
+func newVideoReader(o VideoOptions, shortSide int, logf func(string, ...any)) (*videoReader, error) {
+	r := &videoReader{animated: o.AnimatedAsVideo, opts: video.FrameOptions{MaxFrames: o.MaxFrames, Timeout: o.Timeout, ShortSide: shortSide}}
+	if r.opts.ShortSide <= 0 {
+		r.opts.ShortSide = video.DefaultShortSide
+	}
 	if r.opts.MaxFrames <= 0 {
 		r.opts.MaxFrames = video.DefaultMaxFrames
 	}
@@ -60,7 +64,7 @@ func newVideoReader(o VideoOptions, logf func(string, ...any)) (*videoReader, er
 		r.opts.Timeout = video.DefaultTimeout
 	}
 	r.key = fmt.Sprintf("frames|v%d|max %d|every %s|scene %g|side %d", frameCacheVersion, r.opts.MaxFrames,
-		video.DefaultInterval, video.DefaultSceneThreshold, video.DefaultShortSide)
+		video.DefaultInterval, video.DefaultSceneThreshold, r.opts.ShortSide)
 	if o.Skip {
 		r.missing = "videos are left out (--no-videos)"
 		return r, nil
@@ -76,6 +80,15 @@ func newVideoReader(o VideoOptions, logf func(string, ...any)) (*videoReader, er
 	r.tool = tool
 	logf("videos: %s (%s)", tool.FFmpeg, tool.Version)
 	return r, nil
+}
+
+// frameSide is the short side frames need for m: its image size when it says (a CLIP model resizes the short
+// side to it, a SigLIP model squashes to a square of it), else video.DefaultShortSide.
+func frameSide(m Model) int {
+	if s, ok := m.(interface{ ImageSize() int }); ok && s.ImageSize() > 0 {
+		return s.ImageSize()
+	}
+	return video.DefaultShortSide
 }
 
 // isVideo says whether a file with this head (and image format, "" when not an image) is read as a video, and
@@ -376,7 +389,7 @@ func (r *videoReader) thumbnail(ctx context.Context, path string, at time.Durati
 // VideoThumbnail is a JPEG of a video's frame at at (the time output.csv's frame_seconds gives), its longest side
 // size pixels, from the ffmpeg at ffmpeg ("": on PATH). The notebook's gallery shows videos with it.
 func VideoThumbnail(ctx context.Context, ffmpeg, path string, at time.Duration, size int) ([]byte, error) {
-	r, err := newVideoReader(VideoOptions{FFmpeg: ffmpeg}, func(string, ...any) {})
+	r, err := newVideoReader(VideoOptions{FFmpeg: ffmpeg}, 0, func(string, ...any) {})
 	if err != nil {
 		return nil, err
 	}

@@ -450,7 +450,7 @@ func TestAnimatedWebPDetection(t *testing.T) {
 			t.Errorf("%s: animated %v, want %v", filepath.Base(path), got, want)
 		}
 	}
-	r, err := newVideoReader(VideoOptions{AnimatedAsVideo: true}, t.Logf)
+	r, err := newVideoReader(VideoOptions{AnimatedAsVideo: true}, 0, t.Logf)
 	must(t, err)
 	data, err := os.ReadFile(anim)
 	must(t, err)
