@@ -117,7 +117,7 @@ func collect(ctx context.Context, m Model, f Folder, what string, exclude fs.Fil
 		known.at[i] = -1
 	}
 	if cache != nil {
-		known = cache.lookupAll(found.Files, statAll(ctx, found.Files, f.Workers), dim)
+		known = cache.lookupAll(found.Files, statAll(ctx, found.Files, f.Workers), dim, f.Workers)
 	}
 	var rest []candidate
 	restAt := map[int]int{} // index in rest -> index in found.Files

@@ -3,6 +3,7 @@ package sorter
 import (
 	"context"
 	"crypto/sha256"
+	"fmt"
 	"os"
 	"path/filepath"
 	"slices"
@@ -125,5 +126,58 @@ func TestSortFillsFileIndex(t *testing.T) {
 	}
 	if col.CacheHits != 8 || m.preprocess.Load() != before {
 		t.Errorf("after a sort: hits %d, decoded %d (%v)", col.CacheHits, m.preprocess.Load()-before, time.Since(start))
+	}
+}
+
+// lookupAll over thousands of files, read by two goroutines: each file's row is its own embedding, in file order;
+// files without a record, with a changed stamp, or whose embedding is missing or of another length are not found.
+func TestLookupAll(t *testing.T) {
+	const n, dim = 3000, 4
+	c, err := openCache(filepath.Join(t.TempDir(), "c.bbolt"), "fake/v1", time.Second, t.Logf)
+	must(t, err)
+	defer c.close()
+	files := make([]candidate, n)
+	stamps := make([]*stamp, n)
+	var sums [][32]byte
+	var vecs [][]float32
+	var entries []fileEntry
+	var raw []rawEntry
+	for i := range files {
+		files[i] = candidate{Path: fmt.Sprintf("/folder/%05d.jpg", i)}
+		s := stamp{Size: int64(i + 1), ModTime: int64(i)}
+		stamps[i] = &s
+		sum := sha256.Sum256([]byte(files[i].Path))
+		switch i % 7 {
+		case 1: // no record
+			continue
+		case 2: // a record, no embedding
+		case 3: // an embedding of another length
+			raw = append(raw, rawEntry{sum, make([]byte, 4*dim+4)})
+		default:
+			sums, vecs = append(sums, sum), append(vecs, []float32{float32(i), 1, 2, 3})
+		}
+		entries = append(entries, fileEntry{files[i].Path, fileRecord{stamp: s, Sum: sum}})
+	}
+	stamps[4] = &stamp{Size: 99} // changed since it was recorded
+	stamps[5] = nil              // could not be read
+	c.put(sums, vecs, raw, entries)
+	res := c.lookupAll(files, stamps, dim, 2)
+	found := 0
+	for i := range files {
+		want := i%7 != 1 && i%7 != 2 && i%7 != 3 && i != 4 && i != 5
+		k := res.at[i]
+		if (k >= 0) != want {
+			t.Fatalf("file %d: found %v, want %v", i, k >= 0, want)
+		}
+		if k < 0 {
+			continue
+		}
+		if k != found || res.vectors[k*dim] != float32(i) || res.recs[k].Size != int64(i+1) {
+			t.Fatalf("file %d: row %d holds %v (record size %d)", i, k, res.vectors[k*dim:(k+1)*dim], res.recs[k].Size)
+		}
+		found++
+	}
+	if len(res.recs) != found || len(res.vectors) != found*dim {
+		t.Errorf("%d records, %d values for %d found", len(res.recs), len(res.vectors), found)
 	}
 }

@@ -12,7 +12,10 @@ package sorter
 
 import (
 	"encoding/binary"
+	"errors"
+	"fmt"
 	"math"
+	"sync"
 
 	bolt "go.etcd.io/bbolt"
 )
@@ -139,67 +142,106 @@ type indexed struct {
 	vectors []float32    // len(recs)*dim, one row per record
 }
 
-// lookupAll is lookup for a whole folder in one read transaction, with the embeddings written into one block.
-// stamps[i] is files[i]'s stamp, or nil when it could not be read (then the file is not looked up).
-func (c *embedCache) lookupAll(files []candidate, stamps []*stamp, dim int) (res indexed) {
-	res.at = make([]int, len(files))
-	for i := range res.at {
-		res.at[i] = -1
+// lookupAll is lookup for a whole folder, with the embeddings written into one block: the records in one read
+// transaction, then the embeddings by `workers` goroutines, each in its own read transaction over its share of
+// the rows (reading 100,000 embeddings is mostly the system mapping 200 MB of pages in, which two cores do in
+// about half the time). stamps[i] is files[i]'s stamp, or nil when it could not be read (then the file is not
+// looked up).
+func (c *embedCache) lookupAll(files []candidate, stamps []*stamp, dim, workers int) (res indexed) {
+	none := func() indexed {
+		r := indexed{at: make([]int, len(files))}
+		for i := range r.at {
+			r.at[i] = -1
+		}
+		return r
 	}
+	res = none()
 	if !c.usable() {
 		return res
 	}
 	defer func() {
 		if r := recover(); r != nil {
 			c.fail("reading", r)
-			res = indexed{at: res.at}
-			for i := range res.at {
-				res.at[i] = -1
-			}
+			res = none()
 		}
 	}()
+	var at []int // per record: its file
 	err := c.db.View(func(tx *bolt.Tx) error {
 		filesBucket := tx.Bucket(bucketFiles)
-		models := tx.Bucket(bucketModels)
-		if filesBucket == nil || models == nil {
+		if filesBucket == nil {
 			return nil
 		}
-		vecs := models.Bucket(c.model)
-		if vecs == nil {
-			return nil
-		}
-		var raw [][]byte // the embeddings' bytes, valid until the transaction ends
 		for i, f := range files {
 			if stamps[i] == nil {
 				continue
 			}
-			rec, ok := unmarshalFileRecord(filesBucket.Get([]byte(f.Path)))
-			if !ok || rec.stamp != *stamps[i] {
-				continue
-			}
-			v := vecs.Get(rec.Sum[:])
-			if len(v) != 4*dim {
-				continue // absent, or of another length: the pipeline looks again and says so
-			}
-			res.at[i] = len(res.recs)
-			res.recs = append(res.recs, rec)
-			raw = append(raw, v)
-		}
-		res.vectors = make([]float32, len(raw)*dim)
-		for r, v := range raw {
-			row := res.vectors[r*dim : (r+1)*dim]
-			for k := range row {
-				row[k] = math.Float32frombits(binary.LittleEndian.Uint32(v[4*k:]))
+			if rec, ok := unmarshalFileRecord(filesBucket.Get([]byte(f.Path))); ok && rec.stamp == *stamps[i] {
+				at, res.recs = append(at, i), append(res.recs, rec)
 			}
 		}
 		return nil
 	})
-	if err != nil {
-		c.fail("reading", err)
-		for i := range res.at {
-			res.at[i] = -1
+	if err != nil || len(at) == 0 {
+		if err != nil {
+			c.fail("reading", err)
 		}
-		return indexed{at: res.at}
+		return none()
 	}
+	res.vectors = make([]float32, len(at)*dim)
+	found := make([]bool, len(at))
+	workers = max(1, min(workers, len(at)/1024+1))
+	errs := make([]error, workers)
+	var wg sync.WaitGroup
+	for w := range workers {
+		lo, hi := len(at)*w/workers, len(at)*(w+1)/workers
+		wg.Go(func() {
+			defer func() {
+				if r := recover(); r != nil {
+					errs[w] = fmt.Errorf("%v", r)
+				}
+			}()
+			errs[w] = c.db.View(func(tx *bolt.Tx) error {
+				models := tx.Bucket(bucketModels)
+				if models == nil {
+					return nil
+				}
+				vecs := models.Bucket(c.model)
+				if vecs == nil {
+					return nil
+				}
+				for k := lo; k < hi; k++ {
+					v := vecs.Get(res.recs[k].Sum[:])
+					if len(v) != 4*dim {
+						continue // absent, or of another length: the pipeline looks again and says so
+					}
+					row := res.vectors[k*dim : (k+1)*dim]
+					for j := range row {
+						row[j] = math.Float32frombits(binary.LittleEndian.Uint32(v[4*j:]))
+					}
+					found[k] = true
+				}
+				return nil
+			})
+		})
+	}
+	wg.Wait()
+	if err := errors.Join(errs...); err != nil {
+		c.fail("reading", err)
+		return none()
+	}
+	// Rows in file order; those without an embedding left out (rare: moved down in place).
+	n := 0
+	for k, ok := range found {
+		if !ok {
+			continue
+		}
+		if n != k {
+			copy(res.vectors[n*dim:(n+1)*dim], res.vectors[k*dim:(k+1)*dim])
+			res.recs[n] = res.recs[k]
+		}
+		res.at[at[k]] = n
+		n++
+	}
+	res.recs, res.vectors = res.recs[:n], res.vectors[:n*dim]
 	return res
 }
