@@ -62,10 +62,14 @@ func SummaryText(s *sorter.Summary, modelLoad time.Duration) string {
 
 func headline(s *sorter.Summary) string {
 	verb := map[sorter.Operation]string{sorter.Copy: "Copied", sorter.Move: "Moved", sorter.Link: "Hard-linked", sorter.Symlink: "Linked"}[s.Operation]
-	if s.DryRun {
-		return fmt.Sprintf("Dry run: %s would be sorted from %s into %s", plural(s.Sorted, "image"), s.Source, s.Destination)
+	what := plural(s.Sorted, "image")
+	if s.Videos > 0 {
+		what = fmt.Sprintf("%s (%s, %s)", plural(s.Sorted, "file"), plural(s.Sorted-s.Videos, "image"), plural(s.Videos, "video"))
 	}
-	return fmt.Sprintf("%s %s from %s into %s", verb, plural(s.Sorted, "image"), s.Source, s.Destination)
+	if s.DryRun {
+		return fmt.Sprintf("Dry run: %s would be sorted from %s into %s", what, s.Source, s.Destination)
+	}
+	return fmt.Sprintf("%s %s from %s into %s", verb, what, s.Source, s.Destination)
 }
 
 func stoppedText(s *sorter.Summary) string {
@@ -82,11 +86,22 @@ func facts(s *sorter.Summary, modelLoad time.Duration) []template.HTML {
 	var out []template.HTML
 	add := func(format string, args ...any) { out = append(out, template.HTML(fmt.Sprintf(format, args...))) }
 
-	t := fmt.Sprintf("Took %s (%.1f images/s)", esc(roughDuration(s.Elapsed)), s.ImagesPerSecond)
+	rate := "images/s"
+	if s.Videos > 0 {
+		rate = "pictures/s, video frames included"
+	}
+	t := fmt.Sprintf("Took %s (%.1f %s)", esc(roughDuration(s.Elapsed)), s.ImagesPerSecond, rate)
 	if modelLoad > 0 {
 		t += ", after " + esc(roughDuration(modelLoad)) + " loading the model"
 	}
 	add("%s.", t)
+	if s.Videos > 0 {
+		add("Videos are sorted by their best frame for each label (%d frames looked at): %s says when each is; the gallery shows that frame.",
+			s.Frames, code(s.FramesFile))
+	}
+	if s.VideosNotRead > 0 {
+		add("<b>%s not read</b>: %s", esc(plural(s.VideosNotRead, "video")), esc(s.VideoNote))
+	}
 	if s.CachePath != "" {
 		add("Embedding cache: %d reused, %d computed (%s).", s.CacheHits, s.CacheMisses, code(s.CachePath))
 	} else {

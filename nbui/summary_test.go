@@ -106,3 +106,17 @@ func TestEveryBlockHasTheStyle(t *testing.T) {
 		}
 	}
 }
+
+// A sort with videos says how many, how their frames decided, and why some could not be read.
+func TestSummaryVideos(t *testing.T) {
+	s := testSummary()
+	s.Videos, s.Frames, s.FramesFile = 2, 40, "$DEST/frames.csv"
+	s.VideosNotRead, s.VideoNote = 1, "ffmpeg is needed to read videos: install ffmpeg"
+	html := SummaryHTML(s, 0)
+	for _, want := range []string{"Copied 6 files (4 images, 2 videos)", "(40 frames looked at)", "<code>$DEST/frames.csv</code>",
+		"pictures/s, video frames included", "<b>1 video not read</b>: ffmpeg is needed"} {
+		if !strings.Contains(html, want) {
+			t.Errorf("no %q in\n%s", want, html)
+		}
+	}
+}

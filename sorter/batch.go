@@ -124,6 +124,7 @@ func (r *runner) handle(b *batch) error {
 			r.sum.Sorted++
 			if pl.it.video != nil {
 				r.sum.Videos++
+				r.sum.Frames += len(pl.it.video.times)
 			}
 		}
 	}

@@ -89,6 +89,10 @@ func (r *runner) sortPage(ctx context.Context, p Provenance) error {
 	}
 	page := htmlreport.Report{Title: title, Kind: "sort", Created: p.Started, Settings: provenanceFields(p)}
 	page.Summary = []htmlreport.Field{{Name: "Images sorted", Value: strconv.Itoa(s.Sorted + s.AlreadyDone)}}
+	if s.Videos > 0 {
+		page.Summary = append(page.Summary, htmlreport.Field{Name: "Of them videos (by their best frames; times in " + FramesFile + ")",
+			Value: strconv.Itoa(s.Videos)})
+	}
 	for _, l := range s.Labels {
 		page.Summary = append(page.Summary, htmlreport.Field{Name: "“" + l.Label + "”", Value: strconv.Itoa(l.Count)})
 	}

@@ -206,7 +206,7 @@ func (r *runner) finish(ctx context.Context) error {
 	s.Unsorted = r.counts[UnsortedFolder]
 	s.Elapsed = time.Since(r.started)
 	if secs := s.Elapsed.Seconds(); secs > 0 {
-		s.ImagesPerSecond = float64(s.Sorted+len(s.Errors)) / secs
+		s.ImagesPerSecond = float64(s.Sorted-s.Videos+s.Frames+len(s.Errors)) / secs
 	}
 	skippedPath := filepath.Join(r.dest, reportName(SkippedFile, r.o.DryRun))
 	var err error

@@ -37,6 +37,7 @@ type Summary struct {
 	Threshold float64
 	Sorted    int // images placed (in a dry run: that would be), unsorted included
 	Videos    int // of Sorted, videos (sorted by their best frames; see FramesFile)
+	Frames    int // the videos' frames looked at
 	// VideosNotRead counts the videos listed in Skipped because they could not be read (no ffmpeg, or
 	// --no-videos); VideoNote says why and what to do.
 	VideosNotRead int
@@ -51,7 +52,7 @@ type Summary struct {
 	CachePath   string // "" when the cache was off
 
 	Elapsed         time.Duration
-	ImagesPerSecond float64 // images handled (sorted or failed) per second
+	ImagesPerSecond float64 // pictures handled (images sorted or failed, and videos' frames) per second
 
 	OutputFile  string // the reports written
 	ErrorsFile  string
@@ -69,16 +70,21 @@ const summaryListMax = 5
 func (s *Summary) String() string {
 	var b strings.Builder
 	verb := map[Operation]string{Copy: "Copied", Move: "Moved", Link: "Hard-linked", Symlink: "Linked"}[s.Operation]
+	what, rate := count(s.Sorted, "image"), "images/s"
+	if s.Videos > 0 {
+		what = fmt.Sprintf("%s (%s, %s)", count(s.Sorted, "file"), count(s.Sorted-s.Videos, "image"), count(s.Videos, "video"))
+		rate = "pictures/s, video frames included"
+	}
 	switch {
 	case s.DryRun:
-		fmt.Fprintf(&b, "Dry run: nothing was copied or moved. %s would be sorted from %s into %s", count(s.Sorted, "image"), s.Source, s.Destination)
+		fmt.Fprintf(&b, "Dry run: nothing was copied or moved. %s would be sorted from %s into %s", what, s.Source, s.Destination)
 	default:
-		fmt.Fprintf(&b, "%s %s from %s into %s", verb, count(s.Sorted, "image"), s.Source, s.Destination)
+		fmt.Fprintf(&b, "%s %s from %s into %s", verb, what, s.Source, s.Destination)
 	}
-	fmt.Fprintf(&b, " in %s (%.1f images/s).\n", roundDuration(s.Elapsed), s.ImagesPerSecond)
+	fmt.Fprintf(&b, " in %s (%.1f %s).\n", roundDuration(s.Elapsed), s.ImagesPerSecond, rate)
 	if s.Videos > 0 {
-		fmt.Fprintf(&b, "%d of them %s, sorted by their frames: %s gives the time of each label's best frame.\n",
-			s.Videos, plural(s.Videos, "is a video", "are videos"), s.FramesFile)
+		fmt.Fprintf(&b, "Videos are sorted by their best frame for each label (%d frames looked at): %s says when each is.\n",
+			s.Frames, s.FramesFile)
 	}
 	width := len(UnsortedFolder)
 	for _, l := range s.Labels {

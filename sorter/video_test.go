@@ -106,7 +106,8 @@ func TestSortVideos(t *testing.T) {
 			t.Errorf("%s not in %s/: %v", path, folder, err)
 		}
 	}
-	if !strings.Contains(s.String(), "3 of them are videos") || !strings.Contains(s.String(), FramesFile) {
+	if text := s.String(); !strings.Contains(text, "Copied 5 files (2 images, 3 videos)") || !strings.Contains(text, FramesFile) ||
+		s.Frames < 6 || !strings.Contains(text, fmt.Sprintf("(%d frames looked at)", s.Frames)) {
 		t.Errorf("summary does not mention the videos:\n%s", s)
 	}
 	frames := frameRowsByVideo(t, s.FramesFile)
