@@ -179,10 +179,14 @@ func (p *pipeline) load(ctx context.Context, c candidate, buf []byte) *item {
 	it := &item{c: c}
 	if p.trustIndex && p.cache != nil {
 		if info, err := os.Stat(c.Path); err == nil && info.Mode().IsRegular() {
-			// A known file with its embedding is done; one without (a video's frames, say) is read below.
-			if rec, vec, ok := p.cache.lookup(c.Path, fileStamp(info), p.dim); ok && vec != nil {
+			// A known file with its embedding is done; a known image without one (another model's) needs no
+			// hashing; a known video without one is read below, as its frames need ffmpeg anyway.
+			if rec, vec, ok := p.cache.lookup(c.Path, fileStamp(info), p.dim); ok && (vec != nil || !rec.Video) {
 				it.size, it.sum, it.stamp, it.width, it.height, it.known = rec.Size, rec.Sum, rec.stamp, rec.Width, rec.Height, true
 				it.rec = rec
+				if vec == nil {
+					return p.preprocess(it)
+				}
 				it.embed = vec
 				p.hits.Add(1)
 				return it

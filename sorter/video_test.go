@@ -176,6 +176,14 @@ func TestSortVideos(t *testing.T) {
 	if len(col.Images) != 5 || videos != 3 {
 		t.Errorf("Collect: %d images, %d videos; want 5, 3", len(col.Images), videos)
 	}
+	// Another model: the file index knows the files, but the videos' frames are read again (not taken for images).
+	other := newFake()
+	other.key = "fake/v2"
+	col2, err := Collect(context.Background(), other, f)
+	must(t, err)
+	if len(col2.Images) != 5 || len(col2.Errors) != 0 || col2.Computed != 5 || other.frames.Load() == 0 {
+		t.Errorf("Collect with another model: %d images, errors %v, computed %d, %d frames", len(col2.Images), col2.Errors, col2.Computed, other.frames.Load())
+	}
 
 	// Sorting again with other labels reads every frame from the cache: ffmpeg is not run, no frame is
 	// preprocessed, and the videos land as before.
