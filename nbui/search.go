@@ -163,6 +163,7 @@ type SearchItem struct {
 	Score float32      // cosine similarity with the query
 	Name  string       // the path inside the folder searched
 	Thumb template.URL // "" if the image could not be read again
+	Frame string       // for a video, when its best-matching frame (the one shown) is; "" otherwise
 }
 
 // NewSearchView makes the thumbnails of res's results (o.ThumbSize; o.PerLabel is not used: res has the
@@ -173,7 +174,10 @@ func NewSearchView(res *sorter.SearchResult, o GalleryOptions) *SearchView {
 	pics := make([]picture, len(res.Hits))
 	for i, h := range res.Hits {
 		v.Items = append(v.Items, SearchItem{Rank: h.Rank, Score: h.Score, Name: h.Image.Rel})
-		pics[i] = picture{path: h.Image.Path, video: h.Image.Video}
+		if h.HasFrame {
+			v.Items[i].Frame = sorter.FrameClock(h.Frame)
+		}
+		pics[i] = picture{path: h.Image.Path, video: h.Image.Video, at: h.Frame}
 	}
 	for i, uri := range thumbnails(pics, o) {
 		v.Items[i].Thumb = uri
@@ -187,7 +191,7 @@ var searchTmpl = template.Must(template.New("search").Funcs(template.FuncMap{"sc
 {{if .Items}}<p class="sis-muted">{{.Intro}} Under each image: its rank and its score, the cosine similarity with what you searched for. Only the order matters: scores are not probabilities.</p>
 <div class="sis-thumbs">
 {{range .Items}}<figure class="sis-thumb"><div class="sis-img">{{if .Thumb}}<img src="{{.Thumb}}" alt="{{.Name}}" title="{{.Rank}}. {{.Name}}: {{score .Score}}">{{else}}<span class="sis-missing">no preview</span>{{end}}</div>` +
-		`<figcaption><small>{{.Rank}}.</small> {{.Name}}<span class="sis-score">{{score .Score}}</span></figcaption></figure>
+		`<figcaption><small>{{.Rank}}.</small> {{.Name}}{{with .Frame}}<span class="sis-frame">video, frame at {{.}}</span>{{end}}<span class="sis-score">{{score .Score}}</span></figcaption></figure>
 {{end}}</div>
 {{else}}<p>No images found in <code>{{.Read.Folder}}</code> (its sub-folders included).</p>
 {{end}}<ul class="sis-facts">

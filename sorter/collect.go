@@ -28,7 +28,8 @@ type Collection struct {
 	Computed  int          // images the model embedded in this run
 	Elapsed   time.Duration
 
-	videos *videoReader // for the reports' thumbnails of videos
+	videos *videoReader       // for the reports' thumbnails of videos
+	frames map[int]*videoItem // per video (index in Images) whose frames are known: their times and embeddings
 }
 
 // Image is one image of a Collection.
@@ -71,7 +72,7 @@ func collect(ctx context.Context, m Model, f Folder, what string, exclude fs.Fil
 	if dim <= 0 {
 		return nil, fmt.Errorf("model bug: embedding size %d", dim)
 	}
-	col := &Collection{Source: f.Source, Dim: dim}
+	col := &Collection{Source: f.Source, Dim: dim, frames: map[int]*videoItem{}}
 	var cache *embedCache
 	if !f.NoCache {
 		if col.CachePath, err = cachePath(f.CachePath); err != nil {
@@ -158,6 +159,11 @@ func collect(ctx context.Context, m Model, f Folder, what string, exclude fs.Fil
 			r := known.recs[k]
 			col.Images = append(col.Images, Image{Name: c.Name, Path: c.Path, Rel: c.Rel, SHA256: r.Sum, Size: r.Size, Width: r.Width, Height: r.Height,
 				Video: r.Video})
+			if r.Video && cache != nil {
+				if v := cache.frames(videos.frameKey(r.Sum), dim); v != nil {
+					col.frames[len(col.Images)-1] = v
+				}
+			}
 			if len(rest) > 0 {
 				col.Vectors = append(col.Vectors, known.vectors[k*dim:(k+1)*dim]...)
 			}
@@ -174,6 +180,9 @@ func collect(ctx context.Context, m Model, f Folder, what string, exclude fs.Fil
 		default:
 			col.Images = append(col.Images, Image{Name: it.c.Name, Path: it.c.Path, Rel: it.c.Rel, SHA256: it.sum,
 				Size: it.size, Width: it.width, Height: it.height, Video: it.video != nil || it.rec.Video})
+			if it.video != nil && it.video.embeds != nil {
+				col.frames[len(col.Images)-1] = it.video
+			}
 			col.Vectors = append(col.Vectors, it.embed...)
 		}
 	}

@@ -175,7 +175,10 @@ func searchPage(ctx context.Context, path string, res *SearchResult, m Model, o 
 			it.Href = htmlreport.RelativeLink(filepath.Dir(path), h.Copied)
 		}
 		sec.Items = append(sec.Items, it)
-		jobs = append(jobs, thumbJob{path: h.Image.Path, sum: h.Image.SHA256, video: h.Image.Video})
+		if h.HasFrame {
+			it.Caption += ", video at " + FrameClock(h.Frame)
+		}
+		jobs = append(jobs, thumbJob{path: h.Image.Path, sum: h.Image.SHA256, video: h.Image.Video, at: h.Frame})
 	}
 	page.Sections = []htmlreport.Section{sec}
 	logf := lockedLogf(o.Logf)

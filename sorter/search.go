@@ -47,10 +47,13 @@ func DefaultSearchOptions() SearchOptions {
 
 // SearchHit is one result.
 type SearchHit struct {
-	Rank   int     // 1 is the best
-	Score  float32 // cosine similarity with the query, -1..1
-	Image  Image
-	Copied string // where --copy-to placed it; "" otherwise
+	Rank  int     // 1 is the best
+	Score float32 // cosine similarity with the query, -1..1
+	Image Image
+	// For a video whose frames are known (HasFrame): when its best-matching frame is; it scores as that frame.
+	Frame    time.Duration
+	HasFrame bool
+	Copied   string // where --copy-to placed it; "" otherwise
 }
 
 // SearchResult is what Search found.
@@ -113,10 +116,7 @@ func Search(ctx context.Context, m Model, o SearchOptions) (*SearchResult, error
 		return nil, err
 	}
 	res := &SearchResult{Query: query, Collection: col, Notes: textNotes(m, o)}
-	mat := similarity.Matrix{Dim: col.Dim, Data: col.Vectors}
-	for i, h := range similarity.Top(mat, q, o.Top) {
-		res.Hits = append(res.Hits, SearchHit{Rank: i + 1, Score: h.Score, Image: col.Images[h.Index]})
-	}
+	res.Hits = rank(col, q, o.Top)
 	if dest != "" {
 		if err := copyHits(ctx, res, dest, folder.Logf); err != nil {
 			return res, err
@@ -136,6 +136,59 @@ func Search(ctx context.Context, m Model, o SearchOptions) (*SearchResult, error
 	}
 	res.Elapsed = time.Since(started)
 	return res, nil
+}
+
+// frameSeconds is search.csv's frame_seconds: the best frame's time for a video whose frames are known, else "".
+func (h SearchHit) frameSeconds() string {
+	if !h.HasFrame {
+		return ""
+	}
+	return strconv.FormatFloat(h.Frame.Seconds(), 'f', 3, 64)
+}
+
+// rank returns the top images of col for q. A video whose frames are known scores as its best frame, so one that
+// shows a tank for two seconds is found by "a tank"; the others (images, videos known only by their mean) by
+// their embedding.
+func rank(col *Collection, q []float32, top int) []SearchHit {
+	if len(col.frames) == 0 {
+		var hits []SearchHit
+		for i, h := range similarity.Top(similarity.Matrix{Dim: col.Dim, Data: col.Vectors}, q, top) {
+			hits = append(hits, SearchHit{Rank: i + 1, Score: h.Score, Image: col.Images[h.Index]})
+		}
+		return hits
+	}
+	// One row per image and per video frame; a video's extra rows can fill at most that many places of the
+	// ranking, so the top `top` plus those holds the best `top` files.
+	var data []float32
+	var owner []int
+	var at []time.Duration
+	extra := 0
+	for i := range col.Images {
+		v := col.frames[i]
+		if v == nil {
+			data, owner, at = append(data, col.Vector(i)...), append(owner, i), append(at, 0)
+			continue
+		}
+		for f, e := range v.embeds {
+			data, owner, at = append(data, e...), append(owner, i), append(at, v.times[f])
+		}
+		extra += len(v.embeds) - 1
+	}
+	var hits []SearchHit
+	seen := map[int]bool{}
+	for _, h := range similarity.Top(similarity.Matrix{Dim: col.Dim, Data: data}, q, top+extra) {
+		i := owner[h.Index]
+		if seen[i] || len(hits) == top {
+			continue
+		}
+		seen[i] = true
+		hit := SearchHit{Rank: len(hits) + 1, Score: h.Score, Image: col.Images[i]}
+		if col.frames[i] != nil {
+			hit.Frame, hit.HasFrame = at[h.Index], true
+		}
+		hits = append(hits, hit)
+	}
+	return hits
 }
 
 // describeQuery checks that there is something to look for and writes the query as people read it.
@@ -312,7 +365,8 @@ func exampleVector(m Model, col *Collection, path string, maxPixels int64) ([]fl
 }
 
 // searchHeader is search.csv's header.
-var searchHeader = []string{"rank", "score", "image_name", "source_path", "destination_path", "sha256", "size_bytes", "width", "height"}
+var searchHeader = []string{"rank", "score", "image_name", "source_path", "destination_path", "sha256", "size_bytes", "width", "height",
+	"frame_seconds"}
 
 // copyHits copies the results into dest (never overwriting) and writes search.csv there.
 func copyHits(ctx context.Context, res *SearchResult, dest string, logf func(string, ...any)) error {
@@ -338,7 +392,7 @@ func copyHits(ctx context.Context, res *SearchResult, dest string, logf func(str
 		}
 		h.Copied = filepath.Join(dest, rel)
 		rows = append(rows, []string{fmt.Sprint(h.Rank), formatProb(h.Score), h.Image.Name, h.Image.Path, h.Copied,
-			h.Image.Hash(), fmt.Sprint(h.Image.Size), fmt.Sprint(h.Image.Width), fmt.Sprint(h.Image.Height)})
+			h.Image.Hash(), fmt.Sprint(h.Image.Size), fmt.Sprint(h.Image.Width), fmt.Sprint(h.Image.Height), h.frameSeconds()})
 	}
 	if err := pl.sync(); err != nil {
 		return err

@@ -468,3 +468,37 @@ func TestAnimatedWebPDetection(t *testing.T) {
 		t.Errorf("animated WebP read as a video: %v, with %s", isVideo, r.tool.Version)
 	}
 }
+
+// A search finds a video by its best-matching frame and says when it is: the mostly grey video with one blue second
+// ranks with the blue image, not with the grey ones; a second search reads the frames from the cache.
+func TestSearchVideoFrames(t *testing.T) {
+	needFFmpeg(t)
+	src := videoTree(t)
+	o := DefaultSearchOptions()
+	o.Folder = testFolder(t, src)
+	o.Texts = []string{"blue"}
+	o.Top = 3
+	for round := range 2 {
+		m := newFake()
+		res, err := Search(context.Background(), m, o)
+		must(t, err)
+		var names []string
+		for _, h := range res.Hits {
+			names = append(names, filepath.Base(h.Image.Name))
+		}
+		if len(res.Hits) != 3 || !slices.Contains(names[:2], "clip one.mp4") || !slices.Contains(names[:2], "sea.png") {
+			t.Fatalf("round %d: hits %v; want the blue image and the video with a blue second first", round, names)
+		}
+		for _, h := range res.Hits {
+			if filepath.Base(h.Image.Name) == "clip one.mp4" && (!h.HasFrame || h.Frame < 4*time.Second || h.Frame >= 5*time.Second || h.Score < 0.9) {
+				t.Errorf("round %d: the video's hit: frame %v (known %v), score %v; want its blue second", round, h.Frame, h.HasFrame, h.Score)
+			}
+			if !h.Image.Video && h.HasFrame {
+				t.Errorf("%s: an image with a frame time", h.Image.Name)
+			}
+		}
+		if round == 1 && m.frames.Load() != 0 {
+			t.Errorf("the second search read %d frames again", m.frames.Load())
+		}
+	}
+}

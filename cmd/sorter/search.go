@@ -34,6 +34,8 @@ type searchedHit struct {
 	Width     int     `json:"width"`
 	Height    int     `json:"height"`
 	Copied    string  `json:"copied_to,omitempty"`
+	// FrameSeconds: for a video, when its best-matching frame is.
+	FrameSeconds *float64 `json:"frame_seconds,omitempty"`
 }
 
 type problem struct {
@@ -86,6 +88,10 @@ func runSearch(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		for _, h := range res.Hits {
 			out.Results = append(out.Results, searchedHit{Rank: h.Rank, Score: h.Score, ImageName: h.Image.Name, Path: h.Image.Path,
 				SHA256: h.Image.Hash(), Size: h.Image.Size, Width: h.Image.Width, Height: h.Image.Height, Copied: h.Copied})
+			if h.HasFrame {
+				secs := h.Frame.Seconds()
+				out.Results[len(out.Results)-1].FrameSeconds = &secs
+			}
 		}
 		for _, e := range col.Errors {
 			out.Errors = append(out.Errors, problem{Path: e.Path, Reason: e.Reason})
@@ -98,7 +104,11 @@ func runSearch(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		fmt.Fprintf(stdout, "%4s  %6s  %s\n", "rank", "score", "image")
 	}
 	for _, h := range res.Hits {
-		fmt.Fprintf(stdout, "%4d  %6.3f  %s\n", h.Rank, h.Score, h.Image.Name)
+		at := ""
+		if h.HasFrame {
+			at = "  (video, at " + sorter.FrameClock(h.Frame) + ")"
+		}
+		fmt.Fprintf(stdout, "%4d  %6.3f  %s%s\n", h.Rank, h.Score, h.Image.Name, at)
 	}
 	if len(col.Images) == 0 {
 		fmt.Fprintln(stdout, "No images found: check --source (sub-folders are searched unless --recursive=false).")
