@@ -4,8 +4,10 @@ import (
 	"context"
 	"encoding/json"
 	"io"
+	"os"
 
 	"github.com/bellingcat/smart-image-sorter/models"
+	"github.com/bellingcat/smart-image-sorter/video"
 )
 
 // embedOutput is what "sorter embed" prints; later tooling reads it, so its shape stays stable.
@@ -74,6 +76,10 @@ func embedImageFiles(ctx context.Context, m models.Model, paths []string, batchS
 	for i, path := range paths {
 		p, err := m.PreprocessImage(path, 0)
 		if err != nil {
+			if c := videoContainer(path); c != "" {
+				return nil, &userError{msg: path + " is a video (" + c + "), not an image",
+					hint: "sorter sort reads videos by their frames (with ffmpeg); classify and embed take images"}
+			}
 			return nil, err // a file that cannot be used: an *imagefile.Error, which carries its hint
 		}
 		pixels[i] = p
@@ -96,4 +102,16 @@ func writeJSON(w io.Writer, v any) error {
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")
 	return enc.Encode(v)
+}
+
+// videoContainer is the container a file's content says it is ("mp4", "webm", ...), or "".
+func videoContainer(path string) string {
+	f, err := os.Open(path)
+	if err != nil {
+		return ""
+	}
+	defer f.Close()
+	head := make([]byte, video.HeadLen)
+	n, _ := io.ReadFull(f, head)
+	return video.Sniff(head[:n])
 }
