@@ -502,3 +502,29 @@ func TestSearchVideoFrames(t *testing.T) {
 		}
 	}
 }
+
+// duplicates finds a re-encoded copy of a video (compared by the mean of its frames), and not the other videos.
+func TestDuplicateVideos(t *testing.T) {
+	needFFmpeg(t)
+	src := videoTree(t)
+	orig := filepath.Join(src, "clip one.mp4")
+	copyPath := filepath.Join(src, "reposted.webm")
+	if out, err := exec.Command("ffmpeg", "-nostdin", "-loglevel", "error", "-i", orig, "-vf", "scale=72:48",
+		"-c:v", "libvpx", "-b:v", "100k", copyPath).CombinedOutput(); err != nil {
+		t.Skipf("this ffmpeg cannot write VP8 WebM (%v): %s", err, out)
+	}
+	o := DefaultDuplicatesOptions()
+	o.Folder = testFolder(t, src)
+	o.Destination = filepath.Join(t.TempDir(), "dups")
+	o.Similarity = 0.95
+	res, err := Duplicates(context.Background(), newFake(), o)
+	must(t, err)
+	if len(res.Groups) != 1 || len(res.Groups[0].Members) != 2 {
+		t.Fatalf("groups %+v; want the video and its re-encoded copy", res.Groups)
+	}
+	for _, mem := range res.Groups[0].Members {
+		if name := filepath.Base(mem.Image.Name); (name != "clip one.mp4" && name != "reposted.webm") || !mem.Image.Video {
+			t.Errorf("member %s (video %v)", name, mem.Image.Video)
+		}
+	}
+}
