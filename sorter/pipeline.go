@@ -218,7 +218,7 @@ func (p *pipeline) load(ctx context.Context, c candidate, buf []byte) *item {
 	format := imageformat.Sniff(head)
 	container, isVideo := p.video.isVideo(head, format, func() bool { return animatedGIF(io.MultiReader(bytes.NewReader(head), f)) })
 	switch {
-	case isVideo && (p.video == nil || p.video.tool == nil):
+	case isVideo && p.video.ffmpeg() == nil:
 		it.skip = "a video (" + container + "), not read: " + p.video.why()
 		p.videosNotRead.Add(1)
 		return it

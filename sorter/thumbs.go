@@ -87,7 +87,7 @@ func thumbnails(ctx context.Context, jobs []thumbJob, cache *embedCache, workers
 			have[keys[i]], made[keys[i]] = t, t
 		}
 	}
-	if videos != nil && videos.tool != nil {
+	if len(frames) > 0 && videos.ffmpeg() != nil {
 		for _, j := range frames {
 			if ctx.Err() != nil {
 				break

@@ -464,8 +464,8 @@ func TestAnimatedWebPDetection(t *testing.T) {
 	data, err := os.ReadFile(anim)
 	must(t, err)
 	_, isVideo := r.isVideo(data[:min(len(data), sniffLen)], "webp", func() bool { return false })
-	if isVideo != r.tool.ReadsAnimatedWebP() {
-		t.Errorf("animated WebP read as a video: %v, with %s", isVideo, r.tool.Version)
+	if isVideo != r.ffmpeg().ReadsAnimatedWebP() {
+		t.Errorf("animated WebP read as a video: %v, with %s", isVideo, r.ffmpeg().Version)
 	}
 }
 
@@ -526,5 +526,26 @@ func TestDuplicateVideos(t *testing.T) {
 		if name := filepath.Base(mem.Image.Name); (name != "clip one.mp4" && name != "reposted.webm") || !mem.Image.Video {
 			t.Errorf("member %s (video %v)", name, mem.Image.Video)
 		}
+	}
+}
+
+// A folder without videos never starts ffmpeg (0.12 s of every run otherwise).
+func TestNoVideosNoFFmpeg(t *testing.T) {
+	marker := filepath.Join(t.TempDir(), "ran")
+	fake := fakeFFmpeg(t, "")
+	script := "#!/bin/sh\n/usr/bin/touch " + marker + "\nif [ \"$1\" = -version ]; then echo 'ffmpeg version 5.1.9-fake'; fi\n"
+	for _, name := range []string{"ffmpeg", "ffprobe"} {
+		must(t, os.WriteFile(filepath.Join(filepath.Dir(fake), name), []byte(script), 0o755))
+	}
+	t.Setenv("PATH", filepath.Dir(fake))
+	o := testOptions(t, colourTree(t), filepath.Join(t.TempDir(), "labelled"), "red", "green", "blue")
+	if s := runSort(t, newFake(), o); s.Sorted != 8 {
+		t.Fatalf("sorted %d", s.Sorted)
+	}
+	if _, err := Collect(context.Background(), newFake(), o.Folder); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(marker); err == nil {
+		t.Errorf("ffmpeg was started for a folder without videos")
 	}
 }
