@@ -272,11 +272,7 @@ func (c *embedCache) get(sum [32]byte, dim int) (vec []float32, ok bool) {
 // vector reads one embedding inside a read transaction: nil when absent or of another length than dim (which
 // is logged once: such an entry is not trusted, and is recomputed).
 func (c *embedCache) vector(tx *bolt.Tx, sum [32]byte, dim int) []float32 {
-	models := tx.Bucket(bucketModels)
-	if models == nil {
-		return nil
-	}
-	b := models.Bucket(c.model)
+	b := c.modelBucket(tx)
 	if b == nil {
 		return nil
 	}
@@ -293,10 +289,30 @@ func (c *embedCache) vector(tx *bolt.Tx, sum [32]byte, dim int) []float32 {
 		return nil
 	}
 	vec := make([]float32, dim)
-	for i := range vec {
-		vec[i] = math.Float32frombits(binary.LittleEndian.Uint32(v[4*i:]))
-	}
+	decodeFloats(vec, v)
 	return vec
+}
+
+// modelBucket is the model's bucket in a read transaction; nil before anything was stored for the model.
+func (c *embedCache) modelBucket(tx *bolt.Tx) *bolt.Bucket {
+	if models := tx.Bucket(bucketModels); models != nil {
+		return models.Bucket(c.model)
+	}
+	return nil
+}
+
+// encodeFloats writes src into the start of dst as little-endian float32s, as the cache stores them.
+func encodeFloats(dst []byte, src []float32) {
+	for i, x := range src {
+		binary.LittleEndian.PutUint32(dst[4*i:], math.Float32bits(x))
+	}
+}
+
+// decodeFloats fills dst from the little-endian float32s at the start of src, as the cache stores them.
+func decodeFloats(dst []float32, src []byte) {
+	for i := range dst {
+		dst[i] = math.Float32frombits(binary.LittleEndian.Uint32(src[4*i:]))
+	}
 }
 
 // frames returns a video's cached frames (video.go) stored under key, nil when there are none of length dim.
@@ -311,10 +327,8 @@ func (c *embedCache) frames(key [32]byte, dim int) (v *videoItem) {
 		}
 	}()
 	err := c.db.View(func(tx *bolt.Tx) error {
-		if models := tx.Bucket(bucketModels); models != nil {
-			if b := models.Bucket(c.model); b != nil {
-				v = unmarshalFrames(b.Get(key[:]), dim)
-			}
+		if b := c.modelBucket(tx); b != nil {
+			v = unmarshalFrames(b.Get(key[:]), dim)
 		}
 		return nil
 	})
@@ -349,9 +363,7 @@ func (c *embedCache) put(sums [][32]byte, vecs [][]float32, raw []rawEntry, file
 		}
 		for i, v := range vecs {
 			buf := make([]byte, 4*len(v))
-			for j, x := range v {
-				binary.LittleEndian.PutUint32(buf[4*j:], math.Float32bits(x))
-			}
+			encodeFloats(buf, v)
 			if err := b.Put(sums[i][:], buf); err != nil {
 				return err
 			}

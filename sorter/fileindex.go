@@ -201,11 +201,7 @@ func (c *embedCache) lookupAll(files []candidate, stamps []*stamp, dim, workers 
 				}
 			}()
 			errs[w] = c.db.View(func(tx *bolt.Tx) error {
-				models := tx.Bucket(bucketModels)
-				if models == nil {
-					return nil
-				}
-				vecs := models.Bucket(c.model)
+				vecs := c.modelBucket(tx)
 				if vecs == nil {
 					return nil
 				}
@@ -214,10 +210,7 @@ func (c *embedCache) lookupAll(files []candidate, stamps []*stamp, dim, workers 
 					if len(v) != 4*dim {
 						continue // absent, or of another length: the pipeline looks again and says so
 					}
-					row := res.vectors[k*dim : (k+1)*dim]
-					for j := range row {
-						row[j] = math.Float32frombits(binary.LittleEndian.Uint32(v[4*j:]))
-					}
+					decodeFloats(res.vectors[k*dim:(k+1)*dim], v)
 					found[k] = true
 				}
 				return nil

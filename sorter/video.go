@@ -264,10 +264,8 @@ func marshalFrames(v *videoItem, dim int) []byte {
 		off += 8
 	}
 	for _, e := range v.embeds {
-		for _, x := range e {
-			le.PutUint32(b[off:], math.Float32bits(x))
-			off += 4
-		}
+		encodeFloats(b[off:], e)
+		off += 4 * len(e)
 	}
 	return b
 }
@@ -290,12 +288,9 @@ func unmarshalFrames(b []byte, dim int) *videoItem {
 		off += 8
 	}
 	for i := range v.embeds {
-		e := make([]float32, dim)
-		for j := range e {
-			e[j] = math.Float32frombits(le.Uint32(b[off:]))
-			off += 4
-		}
-		v.embeds[i] = e
+		v.embeds[i] = make([]float32, dim)
+		decodeFloats(v.embeds[i], b[off:])
+		off += 4 * dim
 	}
 	return v
 }
