@@ -72,15 +72,7 @@ func TestSortFixturesWithCLIP(t *testing.T) {
 					t.Errorf("%s: source removed = %v after %s", img.File, gone, op)
 				}
 			}
-			f, err := os.Open(filepath.Join(opts.Destination, "output.csv"))
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer f.Close()
-			rows, err := csv.NewReader(f).ReadAll()
-			if err != nil {
-				t.Fatal(err)
-			}
+			rows := readCSVFile(t, filepath.Join(opts.Destination, "output.csv"))
 			want := map[string]string{}
 			for _, img := range golden.Images {
 				want[filepath.Join(src, img.File)] = img.Top1
@@ -136,17 +128,8 @@ func TestSortVideoWithCLIP(t *testing.T) {
 	if err != nil || s.Videos != 1 {
 		t.Fatalf("Run: %v; %d videos", err, s.Videos)
 	}
-	f, err := os.Open(s.FramesFile)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	rows, err := csv.NewReader(f).ReadAll()
-	if err != nil {
-		t.Fatal(err)
-	}
 	best := map[string]float64{}
-	for _, r := range rows[1:] {
+	for _, r := range readCSVFile(t, s.FramesFile)[1:] {
 		if best[r[1]], err = strconv.ParseFloat(r[3], 64); err != nil {
 			t.Fatal(err)
 		}
@@ -157,4 +140,19 @@ func TestSortVideoWithCLIP(t *testing.T) {
 	if at := best["a picture of a person"]; at >= 3 && at < 4 {
 		t.Errorf(`"a picture of a person" best frame at %v s, in the gradient's second`, at)
 	}
+}
+
+// readCSVFile reads a report whole.
+func readCSVFile(t *testing.T, path string) [][]string {
+	t.Helper()
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	rows, err := csv.NewReader(f).ReadAll()
+	if err != nil {
+		t.Fatalf("%s: %v", path, err)
+	}
+	return rows
 }
