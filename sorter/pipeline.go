@@ -216,7 +216,11 @@ func (p *pipeline) load(ctx context.Context, c candidate, buf []byte) *item {
 	}
 	head := buf[:n]
 	format := imageformat.Sniff(head)
-	container, isVideo := p.video.isVideo(head, format, func() bool { return animatedGIF(io.MultiReader(bytes.NewReader(head), f)) })
+	readOn := false // animatedGIF read past the head: hashing goes back there
+	container, isVideo := p.video.isVideo(head, format, func() bool {
+		readOn = true
+		return animatedGIF(io.MultiReader(bytes.NewReader(head), f))
+	})
 	switch {
 	case isVideo && p.video.ffmpeg() == nil:
 		it.skip = "a video (" + container + "), not read: " + p.video.why()
@@ -226,9 +230,11 @@ func (p *pipeline) load(ctx context.Context, c candidate, buf []byte) *item {
 		it.skip = skipReason(c.Path, head)
 		return it
 	}
-	if _, err := f.Seek(int64(n), io.SeekStart); err != nil { // animatedGIF read on
-		it.err = &ImageError{Path: c.Name, Reason: "cannot read: " + errText(err), Kind: "unreadable"}
-		return it
+	if readOn {
+		if _, err := f.Seek(int64(n), io.SeekStart); err != nil {
+			it.err = &ImageError{Path: c.Name, Reason: "cannot read: " + errText(err), Kind: "unreadable"}
+			return it
+		}
 	}
 	h := sha256.New()
 	h.Write(head)
@@ -312,20 +318,19 @@ func (p *pipeline) embed(b *batch) error {
 	var embeds [][]float32
 	var raw []rawEntry
 	if len(pixels) > 0 {
-		var err error
-		if embeds, err = p.embedPixels(pixels, need[0].c.Name); err != nil {
+		frames, err := p.embedPixels(pixels, need[0].c.Name)
+		if err != nil {
 			return err
 		}
 		at := 0
 		for _, it := range need {
 			if it.video == nil {
-				it.embed, it.pixels = embeds[at], nil
-				sums = append(sums, it.sum)
+				it.embed, it.pixels = frames[at], nil
 				at++
 				continue
 			}
 			v := it.video
-			v.embeds, v.pixels = embeds[at:at+len(v.pixels):at+len(v.pixels)], nil
+			v.embeds, v.pixels = frames[at:at+len(v.pixels):at+len(v.pixels)], nil
 			at += len(v.embeds)
 			it.embed = meanEmbedding(v.embeds)
 			if p.video != nil {
@@ -333,8 +338,6 @@ func (p *pipeline) embed(b *batch) error {
 			}
 		}
 		// The cache gets a video's mean embedding where an image's embedding goes: search and duplicates read that.
-		embeds = embeds[:0:0]
-		sums = sums[:0]
 		for _, it := range need {
 			sums, embeds = append(sums, it.sum), append(embeds, it.embed)
 		}

@@ -355,6 +355,13 @@ func TestAnimatedGIF(t *testing.T) {
 	if s2.Videos != 1 || !fileIn(o2.Destination, "blue", "flag.gif") || !fileIn(o2.Destination, "blue", "still.gif") {
 		t.Errorf("AnimatedAsVideo: %d videos (want 1: the still GIF stays an image), flag.gif in blue: %v", s2.Videos, fileIn(o2.Destination, "blue", "flag.gif"))
 	}
+	// Looking for a second frame read on in the file: its SHA-256 is still of all of it.
+	out := readCSV(t, s2.OutputFile)
+	for i, name := range column(t, out, "image_name") {
+		if want := sumOf(t, filepath.Join(src, filepath.Base(name))); column(t, out, "sha256")[i] != want {
+			t.Errorf("%s: sha256 %s, want %s", name, column(t, out, "sha256")[i], want)
+		}
+	}
 }
 
 func fileIn(dst, folder, name string) bool {
