@@ -158,13 +158,11 @@ func Load(dir string, spec Spec, backend compute.Backend) (*model.Store, error) 
 // the others are still checked (present, of the right shape) but not read, so that a tower needed later can be
 // read then (package tower defers the image tower's weights until the first image).
 func LoadInto(store *model.Store, dir string, spec Spec, backend compute.Backend, want func(key string) bool) error {
-	return read(dir, spec, backend, want, func(key string, tensor *tensors.Tensor) error {
-		scope, name := model.SplitPath(VariablePath(key))
-		if _, err := store.Scope(scope).CreateVariable(name, tensor); err != nil {
-			return fmt.Errorf("storing weight %q: %w", key, err)
-		}
-		return nil
-	})
+	w, err := Read(dir, spec, backend, want)
+	if err != nil {
+		return err
+	}
+	return w.AddTo(store)
 }
 
 // Tensors are weights read by Read and not yet in a store: reading touches no store, so it can run on another
@@ -188,11 +186,12 @@ func Read(dir string, spec Spec, backend compute.Backend, want func(key string) 
 	return w, nil
 }
 
-// AddTo stores the weights in store, which then owns them.
+// AddTo stores the weights in store, which then owns them; on an error, those not stored are released.
 func (w *Tensors) AddTo(store *model.Store) error {
 	for i, key := range w.keys {
 		scope, name := model.SplitPath(VariablePath(key))
 		if _, err := store.Scope(scope).CreateVariable(name, w.values[i]); err != nil {
+			w.Finalize() // those not stored
 			return fmt.Errorf("storing weight %q: %w", key, err)
 		}
 		w.values[i] = nil
