@@ -24,8 +24,7 @@ func visionTower(root *model.Scope, pixels *graph.Node, cfg *Config) *graph.Node
 	x = graph.Add(x, graph.ExpandAxes(transformer.Param(emb.In("position_embedding"), g, "weight"), 0)) // position_ids are 0..patches
 
 	x = transformer.LayerNorm(scope.In("pre_layrnorm"), x, v.LayerNormEps)
-	x = transformer.Encoder(scope.In("encoder"), x, v.Encoder())
-	pooled := graph.Reshape(graph.Slice(x, graph.AxisRange(), graph.AxisRange(0, 1)), batch, hidden) // class token: [batch, hidden]
+	pooled := transformer.EncoderFirstToken(scope.In("encoder"), x, v.Encoder()) // class token: [batch, hidden]
 	pooled = transformer.LayerNorm(scope.In("post_layernorm"), pooled, v.LayerNormEps)
 	features := transformer.Linear(root.In("visual_projection"), pooled) // image_features: [batch, projection_dim]
 	return graph.L2Normalize(features, 1)

@@ -72,34 +72,63 @@ func Encoder(scope *model.Scope, x *graph.Node, cfg EncoderConfig) *graph.Node {
 	return x
 }
 
-// encoderLayer is CLIPEncoderLayer.
-func encoderLayer(scope *model.Scope, x *graph.Node, cfg EncoderConfig) *graph.Node {
-	residual := x
-	x = LayerNorm(scope.In("layer_norm1"), x, cfg.Eps)
-	x = selfAttention(scope.In("self_attn"), x, cfg)
-	x = graph.Add(residual, x)
-
-	residual = x
-	x = LayerNorm(scope.In("layer_norm2"), x, cfg.Eps)
-	mlp := scope.In("mlp")
-	x = Linear(mlp.In("fc1"), x)
-	x = Activate(x, cfg.Activation)
-	x = Linear(mlp.In("fc2"), x)
-	return graph.Add(residual, x)
+// EncoderFirstToken is Encoder followed by taking position 0 of its output (CLIP's vision tower pools its class
+// token), without computing the last layer for positions nobody reads: there the keys and values still come
+// from every position, but the query, the attention output, the residuals and the MLP only from the first. The
+// same numbers as Encoder (each output row of a product or a LayerNorm depends only on its own input row), a
+// twelfth of ViT-B/32's last layer's work. x: [batch, seq, hidden] -> [batch, hidden].
+func EncoderFirstToken(scope *model.Scope, x *graph.Node, cfg EncoderConfig) *graph.Node {
+	if cfg.Causal {
+		// A causal first position attends only to itself: no tower of any family here pools that way.
+		panic("transformer: EncoderFirstToken of a causal encoder")
+	}
+	dims := x.Shape().Dimensions
+	batch, hidden := dims[0], dims[2]
+	first := func(n *graph.Node) *graph.Node { return graph.Slice(n, graph.AxisRange(), graph.AxisRange(0, 1)) }
+	if cfg.Layers == 0 {
+		return graph.Reshape(first(x), batch, hidden)
+	}
+	layers := scope.In("layers")
+	for i := 0; i < cfg.Layers-1; i++ {
+		x = encoderLayer(layers.In("%d", i), x, cfg)
+	}
+	last := layers.In("%d", cfg.Layers-1)
+	normed := LayerNorm(last.In("layer_norm1"), x, cfg.Eps)
+	x = graph.Add(first(x), attend(last.In("self_attn"), first(normed), normed, cfg)) // [batch, 1, hidden]
+	return graph.Reshape(mlpBlock(last, x, cfg), batch, hidden)
 }
 
-// selfAttention is CLIPAttention: multi-head scaled dot-product attention with separate q/k/v projections.
-// x: [batch, seq, hidden] -> [batch, seq, hidden].
-func selfAttention(scope *model.Scope, x *graph.Node, cfg EncoderConfig) *graph.Node {
+// encoderLayer is CLIPEncoderLayer.
+func encoderLayer(scope *model.Scope, x *graph.Node, cfg EncoderConfig) *graph.Node {
+	normed := LayerNorm(scope.In("layer_norm1"), x, cfg.Eps)
+	x = graph.Add(x, attend(scope.In("self_attn"), normed, normed, cfg))
+	return mlpBlock(scope, x, cfg)
+}
+
+// mlpBlock is the second half of CLIPEncoderLayer: x + CLIPMLP(layer_norm2(x)).
+func mlpBlock(scope *model.Scope, x *graph.Node, cfg EncoderConfig) *graph.Node {
+	mlp := scope.In("mlp")
+	h := LayerNorm(scope.In("layer_norm2"), x, cfg.Eps)
+	h = Linear(mlp.In("fc1"), h)
+	h = Activate(h, cfg.Activation)
+	h = Linear(mlp.In("fc2"), h)
+	return graph.Add(x, h)
+}
+
+// attend is CLIPAttention: multi-head scaled dot-product attention with separate q/k/v projections, the queries
+// from the positions in queries, keys and values from every position of x (self-attention when queries is x).
+// queries: [batch, qSeq, hidden], x: [batch, seq, hidden] -> [batch, qSeq, hidden].
+func attend(scope *model.Scope, queries, x *graph.Node, cfg EncoderConfig) *graph.Node {
 	dims := x.Shape().Dimensions
 	batch, seq := dims[0], dims[1]
+	qSeq := queries.Shape().Dimensions[1]
 	headDim := cfg.Hidden / cfg.Heads
-	split := func(n *graph.Node) *graph.Node { return graph.Reshape(n, batch, seq, cfg.Heads, headDim) } // [batch, seq, heads, headDim]
-	q := split(Linear(scope.In("q_proj"), x))
-	k := split(Linear(scope.In("k_proj"), x))
-	v := split(Linear(scope.In("v_proj"), x))
+	split := func(n *graph.Node, seq int) *graph.Node { return graph.Reshape(n, batch, seq, cfg.Heads, headDim) } // [batch, seq, heads, headDim]
+	q := split(Linear(scope.In("q_proj"), queries), qSeq)
+	k := split(Linear(scope.In("k_proj"), x), seq)
+	v := split(Linear(scope.In("v_proj"), x), seq)
 	out, _ := attention.Core(q, k, v, attention.LayoutBSHD, attention.CoreOptions{UseCausalMask: cfg.Causal})
-	out = graph.Reshape(out, batch, seq, cfg.Hidden)
+	out = graph.Reshape(out, batch, qSeq, cfg.Hidden)
 	return Linear(scope.In("out_proj"), out)
 }
 

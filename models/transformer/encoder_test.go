@@ -1,0 +1,84 @@
+package transformer
+
+import (
+	"math"
+	"math/rand/v2"
+	"testing"
+
+	"github.com/bellingcat/smart-image-sorter/models/engine/enginetest"
+	"github.com/bellingcat/smart-image-sorter/models/weights"
+	"github.com/gomlx/gomlx/core/graph"
+	"github.com/gomlx/gomlx/core/tensors"
+	"github.com/gomlx/gomlx/ml/model"
+)
+
+// TestEncoderFirstToken checks that the encoder pooled at its first position gives what the whole encoder gives
+// there, on every engine, with random weights big enough to tell positions apart (a last layer computed only for
+// the first position with the wrong keys, residual or MLP input would differ by far more than rounding).
+func TestEncoderFirstToken(t *testing.T) {
+	const batch, seq, hidden, heads, layers, intermediate = 2, 7, 16, 4, 3, 32
+	cfg := EncoderConfig{Hidden: hidden, Heads: heads, Layers: layers, Activation: "quick_gelu", Eps: 1e-5}
+	shapes := map[string][]int{}
+	EncoderWeights(shapes, "m", layers, hidden, intermediate)
+	rng := rand.New(rand.NewPCG(1, 2))
+	random := func(n int, scale float32) []float32 {
+		v := make([]float32, n)
+		for i := range v {
+			v[i] = scale * float32(rng.NormFloat64())
+		}
+		return v
+	}
+	values := map[string]*tensors.Tensor{}
+	for key, dims := range shapes {
+		n := 1
+		for _, d := range dims {
+			n *= d
+		}
+		values[key] = tensors.FromFlatDataAndDimensions(random(n, 0.3), dims...)
+	}
+	x := random(batch*seq*hidden, 1)
+
+	for engine, backend := range enginetest.Backends(t) {
+		store := model.NewStore()
+		for key, v := range values {
+			scope, name := model.SplitPath(weights.VariablePath(key))
+			clone, err := v.LocalClone()
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, err := store.Scope(scope).CreateVariable(name, clone); err != nil {
+				t.Fatal(err)
+			}
+		}
+		run := func(fn func(scope *model.Scope, x *graph.Node) *graph.Node) []float32 {
+			exec, err := model.NewExec(backend, store, fn)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer exec.Finalize()
+			out, err := exec.Exec(tensors.FromFlatDataAndDimensions(x, batch, seq, hidden))
+			if err != nil {
+				t.Fatal(err)
+			}
+			return tensors.MustCopyFlatData[float32](out[0])
+		}
+		whole := run(func(scope *model.Scope, x *graph.Node) *graph.Node {
+			return Encoder(scope.In("m").In("encoder"), x, cfg)
+		})
+		first := run(func(scope *model.Scope, x *graph.Node) *graph.Node {
+			return EncoderFirstToken(scope.In("m").In("encoder"), x, cfg)
+		})
+		if len(first) != batch*hidden {
+			t.Fatalf("%s: %d values, want %d", engine, len(first), batch*hidden)
+		}
+		for b := 0; b < batch; b++ {
+			for h := 0; h < hidden; h++ {
+				got, want := first[b*hidden+h], whole[b*seq*hidden+h]
+				if d := math.Abs(float64(got - want)); d > 1e-5*math.Max(1, math.Abs(float64(want))) {
+					t.Errorf("%s: image %d, feature %d: %g, whole encoder %g", engine, b, h, got, want)
+				}
+			}
+		}
+		store.Finalize()
+	}
+}
