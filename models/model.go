@@ -32,6 +32,9 @@ type Model interface {
 	ImageSize() int
 	// Backend is the compute engine running the model.
 	Backend() compute.Backend
+	// BatchSize is how many images to embed per EmbedImages call unless the user says otherwise: the fastest for
+	// the engine within the memory bound (engine.BatchSize).
+	BatchSize() int
 	// Close releases the compiled graphs and the weights.
 	Close()
 }

@@ -113,7 +113,7 @@ func withLastFolder(ctx context.Context, out Output, record, doing string, job f
 	}
 	defer m.Close()
 	f := sorter.DefaultFolder()
-	f.Source, f.BatchSize = folder, notebookBatchSize
+	f.Source = folder
 	bar.doing = "Reading the images"
 	f.Progress = bar.Update
 	return job(m, f, last)

@@ -44,10 +44,6 @@ const DefaultLabels = "a photo of a person, a photo of an animal, a photo of foo
 // DefaultDestination is the default destination, inside the notebook's folder.
 const DefaultDestination = "labelled"
 
-// notebookBatchSize is smaller than the command line's 32, so that the progress bar moves more often; the
-// pure-Go engine is as fast per image at batch 8 as at 32.
-const notebookBatchSize = 8
-
 // DefaultSettings work out of the box: the repository's sample photos, sorted by copy into "labelled"
 // beside the notebook, with models.DefaultModel (or $SORTER_NOTEBOOK_MODEL).
 func DefaultSettings() Settings {
@@ -121,7 +117,6 @@ func (s Settings) Check() error {
 // trailing or doubled comma, left out), "" if nothing, for the caller to show.
 func (s Settings) SorterOptions() (o sorter.Options, note string, err error) {
 	o = sorter.DefaultOptions()
-	o.BatchSize = notebookBatchSize
 	o.Source = expandHome(s.Source)
 	if o.Source == "" {
 		return o, "", &sorter.Error{Msg: "no source folder given", Hint: "type the folder that holds the images into Source"}

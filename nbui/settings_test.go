@@ -80,7 +80,7 @@ func TestSorterOptions(t *testing.T) {
 		t.Errorf("note %q, want none", note)
 	}
 	if o.Source != src || o.Destination != "out" || len(o.Labels) != 2 || o.Operation != sorter.Move || o.Threshold != 0.3 ||
-		o.BatchSize != notebookBatchSize || !o.Recursive {
+		o.BatchSize != 0 || !o.Recursive {
 		t.Errorf("options %+v", o)
 	}
 	home, _ := os.UserHomeDir()

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -321,5 +322,41 @@ func TestModelBatchesAreFullWithPartialCache(t *testing.T) {
 	runSort(t, m, o)
 	if len(sizes) != 3 || sizes[0] != 4 || sizes[1] != 4 || sizes[2] != 4 {
 		t.Errorf("model calls of %v images, want 3 calls of 4 (12 misses, batch size 4)", sizes)
+	}
+}
+
+// batchSizedFake is a model whose engine prefers a batch size, as models.Model reports it.
+type batchSizedFake struct {
+	*fakeModel
+	preferred int
+}
+
+func (f batchSizedFake) BatchSize() int { return f.preferred }
+
+// TestBatchSizeFromModel: BatchSize 0 uses the model's engine's choice, else DefaultBatchSize; a BatchSize given
+// wins over both.
+func TestBatchSizeFromModel(t *testing.T) {
+	src, _ := manyImages(t, t.TempDir(), 12)
+	for _, tc := range []struct {
+		asked, preferred int // preferred 0: a model without BatchSize
+		want             []int
+	}{
+		{0, 5, []int{5, 5, 2}},
+		{0, 0, []int{12}}, // DefaultBatchSize 32
+		{3, 5, []int{3, 3, 3, 3}},
+	} {
+		o := testOptions(t, src, filepath.Join(t.TempDir(), "out"), "red", "green", "blue")
+		o.BatchSize = tc.asked
+		fake := newFake()
+		var sizes []int
+		fake.onEmbed = func(call, n int) { sizes = append(sizes, n) }
+		var m Model = fake
+		if tc.preferred > 0 {
+			m = batchSizedFake{fake, tc.preferred}
+		}
+		runSort(t, m, o)
+		if !slices.Equal(sizes, tc.want) {
+			t.Errorf("asked %d, engine's %d: model calls of %v images, want %v", tc.asked, tc.preferred, sizes, tc.want)
+		}
 	}
 }

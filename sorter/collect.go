@@ -131,7 +131,7 @@ func collect(ctx context.Context, m Model, f Folder, what string, exclude fs.Fil
 	done := len(found.Files) - len(rest)
 	progress(done)
 	read := make([]*item, len(found.Files)) // the pipeline's items, by file
-	p := &pipeline{m: m, cache: cache, video: videos, dim: dim, trustIndex: true, maxPixels: f.MaxPixels, workers: f.Workers, batchSize: f.BatchSize,
+	p := &pipeline{m: m, cache: cache, video: videos, dim: dim, trustIndex: true, maxPixels: f.MaxPixels, workers: f.Workers, batchSize: batchSize(f.BatchSize, m),
 		failHint: "the embeddings computed so far are in the cache; run the same command again to continue (a smaller --batch_size needs less memory)"}
 	batches, wait := p.start(ctx, rest)
 	n := 0

@@ -25,6 +25,21 @@ type Model interface {
 	Probabilities(imageEmbeds, textEmbeds [][]float32) [][]float32
 }
 
+// batchSizer is implemented by models that know the batch size their engine runs fastest at (models.Model does);
+// Folder.BatchSize 0 uses it.
+type batchSizer interface{ BatchSize() int }
+
+// batchSize is the images per EmbedImages call: asked (> 0), else the model's engine's, else DefaultBatchSize.
+func batchSize(asked int, m Model) int {
+	if asked > 0 {
+		return asked
+	}
+	if b, ok := m.(batchSizer); ok && b.BatchSize() > 0 {
+		return b.BatchSize()
+	}
+	return DefaultBatchSize
+}
+
 // imageErrorKind is implemented by model errors that know their category
 // ("too large", "corrupt", "unreadable", ...). It fills the kind column of
 // errors.csv (lower case, spaces as hyphens) and picks the summary's hint. A

@@ -39,7 +39,7 @@ const (
 	DefaultDestination  = "labelled"
 	DefaultOutputFile   = "output.csv"
 	DefaultTemplate     = "This is a photo of {}."
-	DefaultBatchSize    = 32
+	DefaultBatchSize    = 32 // for a Model that does not say (Folder.BatchSize 0)
 	DefaultTopK         = 3
 	DefaultMaxPixels    = 100_000_000 // 100 megapixels
 	DefaultCacheTimeout = time.Second
@@ -61,7 +61,7 @@ const (
 type Folder struct {
 	Source    string // folder of images
 	Recursive bool   // search sub-folders (hidden ones and a destination inside the source are skipped)
-	BatchSize int    // images per EmbedImages call; default 32
+	BatchSize int    // images per EmbedImages call; 0: the model's engine's choice (models.Model.BatchSize)
 
 	MaxPixels    int64         // per-image limit on width*height; default 100 megapixels
 	CachePath    string        // embedding cache file; default DefaultCachePath()
@@ -82,7 +82,6 @@ type Folder struct {
 func DefaultFolder() Folder {
 	return Folder{
 		Recursive:    true,
-		BatchSize:    DefaultBatchSize,
 		MaxPixels:    DefaultMaxPixels,
 		CacheTimeout: DefaultCacheTimeout,
 		Workers:      runtime.NumCPU(),
@@ -95,8 +94,8 @@ func (f Folder) normalized(what string) (Folder, error) {
 	if strings.TrimSpace(f.Source) == "" {
 		return f, errorf("pass the folder of images "+what+" with --source", "no source folder given")
 	}
-	if f.BatchSize <= 0 {
-		f.BatchSize = DefaultBatchSize
+	if f.BatchSize < 0 {
+		f.BatchSize = 0
 	}
 	if f.MaxPixels <= 0 {
 		f.MaxPixels = DefaultMaxPixels

@@ -33,7 +33,7 @@ func runEmbed(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	revision := fs.String("revision", "", revisionHelp)
 	var texts stringList
 	fs.Var(&texts, "text", "a text to embed (repeatable)")
-	batchSize := fs.Int("batch_size", 8, "images per model call")
+	batchSize := fs.Int("batch_size", 0, "images per model call; 0: the engine's choice (8 on ONNX Runtime, 16 on the pure-Go engine, 32 on XLA)")
 	images, err := parseInterleaved(fs, args)
 	if err != nil {
 		return err
@@ -69,8 +69,11 @@ func runEmbed(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 // embedImageFiles preprocesses every image first (so a bad file is reported before any model work), then
 // embeds them in batches.
 func embedImageFiles(ctx context.Context, m models.Model, paths []string, batchSize int) ([][]float32, error) {
-	if batchSize < 1 {
-		return nil, &userError{msg: "--batch_size must be at least 1", usage: true}
+	if batchSize < 0 {
+		return nil, &userError{msg: "--batch_size must be 1 or more, or 0 for the engine's choice", usage: true}
+	}
+	if batchSize == 0 {
+		batchSize = m.BatchSize()
 	}
 	pixels := make([][]float32, len(paths))
 	for i, path := range paths {

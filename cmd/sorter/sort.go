@@ -14,11 +14,6 @@ import (
 	"github.com/bellingcat/smart-image-sorter/sorter"
 )
 
-// defaultBatchSize is smaller than the sorter package's: ONNX Runtime's own allocations grow with the batch size
-// (a 200-photo ViT-B/32 sort at 8 peaks at 1.1 GB), and on the 2-core Intel Xeon of README's Speed section its image
-// tower is no faster at 32 (27.6 img/s) than at 8 (28.0); the pure-Go engine gains 11% at 32.
-const defaultBatchSize = 8
-
 func runSort(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := newFlagSet("sort", `sort --labels "a, b, c" [--source DIR] [--destination DIR] [flags]`, stderr)
 	d := sorter.DefaultOptions()

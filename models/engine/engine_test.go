@@ -116,3 +116,20 @@ func goEngine(t *testing.T) compute.Backend {
 	}
 	return b
 }
+
+// TestBatchSize checks each engine's default batch size by the name the engine really reports (ONNX Runtime where
+// it starts; the test run with CLIP_REQUIRE_ONNX=1 requires it).
+func TestBatchSize(t *testing.T) {
+	for name, want := range map[string]int{"go": 16, "onnx": 8} {
+		b, err := Start(name)
+		if err != nil {
+			if name == "onnx" && os.Getenv("CLIP_REQUIRE_ONNX") != "1" {
+				continue
+			}
+			t.Fatal(err)
+		}
+		if got := BatchSize(b); got != want {
+			t.Errorf("%s: BatchSize %d, want %d", name, got, want)
+		}
+	}
+}

@@ -188,6 +188,9 @@ func (t *Towers) Checkpoint() (id, revision string) { return t.ID, t.Revision }
 // Backend returns the compute backend running the towers.
 func (t *Towers) Backend() compute.Backend { return t.backend }
 
+// BatchSize is how many images to embed per call unless the user says otherwise: the engine's (engine.BatchSize).
+func (t *Towers) BatchSize() int { return engine.BatchSize(t.backend) }
+
 // Weight returns the value of a one-value weight that no graph reads (logit_scale, logit_bias): families read
 // them once, after Load.
 func (t *Towers) Weight(key string) (float32, error) {
