@@ -65,11 +65,16 @@ func LayerNorm(scope *model.Scope, x *graph.Node, eps float64) *graph.Node {
 
 // Encoder is CLIPEncoder (SiglipEncoder): cfg.Layers pre-LayerNorm transformer layers. x: [batch, seq, hidden].
 func Encoder(scope *model.Scope, x *graph.Node, cfg EncoderConfig) *graph.Node {
+	plan := planFor(x)
+	chains := plan.split(x)
 	layers := scope.In("layers")
 	for i := 0; i < cfg.Layers; i++ {
-		x = encoderLayer(layers.In("%d", i), x, cfg)
+		layer := layers.In("%d", i)
+		for c, x := range chains {
+			chains[c] = encoderLayer(layer.ResetVisited(), x, cfg, plan)
+		}
 	}
-	return x
+	return plan.join(chains)
 }
 
 // EncoderFirstToken is Encoder followed by taking position 0 of its output (CLIP's vision tower pools its class
@@ -88,31 +93,41 @@ func EncoderFirstToken(scope *model.Scope, x *graph.Node, cfg EncoderConfig) *gr
 	if cfg.Layers == 0 {
 		return graph.Reshape(first(x), batch, hidden)
 	}
+	plan := planFor(x)
+	chains := plan.split(x)
 	layers := scope.In("layers")
 	for i := 0; i < cfg.Layers-1; i++ {
-		x = encoderLayer(layers.In("%d", i), x, cfg)
+		layer := layers.In("%d", i)
+		for c, x := range chains {
+			chains[c] = encoderLayer(layer.ResetVisited(), x, cfg, plan)
+		}
 	}
 	last := layers.In("%d", cfg.Layers-1)
-	normed := LayerNorm(last.In("layer_norm1"), x, cfg.Eps)
-	x = graph.Add(first(x), attend(last.In("self_attn"), first(normed), normed, cfg)) // [batch, 1, hidden]
-	return graph.Reshape(mlpBlock(last, x, cfg), batch, hidden)
+	for c, x := range chains {
+		layer := last.ResetVisited()
+		normed := LayerNorm(layer.In("layer_norm1"), x, cfg.Eps)
+		x = graph.Add(first(x), attend(layer.In("self_attn"), first(normed), normed, cfg, plan)) // [batch, 1, hidden]
+		chains[c] = mlpBlock(layer, x, cfg, plan)
+	}
+	return graph.Reshape(plan.join(chains), batch, hidden)
 }
 
 // encoderLayer is CLIPEncoderLayer.
-func encoderLayer(scope *model.Scope, x *graph.Node, cfg EncoderConfig) *graph.Node {
+func encoderLayer(scope *model.Scope, x *graph.Node, cfg EncoderConfig, plan plan) *graph.Node {
 	normed := LayerNorm(scope.In("layer_norm1"), x, cfg.Eps)
-	x = graph.Add(x, attend(scope.In("self_attn"), normed, normed, cfg))
-	return mlpBlock(scope, x, cfg)
+	x = graph.Add(x, attend(scope.In("self_attn"), normed, normed, cfg, plan))
+	return mlpBlock(scope, x, cfg, plan)
 }
 
-// mlpBlock is the second half of CLIPEncoderLayer: x + CLIPMLP(layer_norm2(x)).
-func mlpBlock(scope *model.Scope, x *graph.Node, cfg EncoderConfig) *graph.Node {
+// mlpBlock is the second half of CLIPEncoderLayer: x + CLIPMLP(layer_norm2(x)), computed in plan.mlpParts
+// independent row ranges (the MLP treats every row on its own).
+func mlpBlock(scope *model.Scope, x *graph.Node, cfg EncoderConfig, plan plan) *graph.Node {
 	mlp := scope.In("mlp")
 	h := LayerNorm(scope.In("layer_norm2"), x, cfg.Eps)
 	dims := h.Shape().Dimensions
 	rows := h.Shape().Size() / cfg.Hidden
 	h = graph.Reshape(h, rows, cfg.Hidden)
-	parts := min(mlpParts(x.Graph()), rows)
+	parts := min(plan.mlpParts, rows)
 	outs := make([]*graph.Node, parts)
 	fc1, fc2 := mlp.In("fc1"), mlp.In("fc2")
 	for i := range parts {
@@ -128,36 +143,29 @@ func mlpBlock(scope *model.Scope, x *graph.Node, cfg EncoderConfig) *graph.Node 
 	return graph.Add(x, graph.Reshape(h, dims...))
 }
 
-// mlpParts is how many independent row ranges mlpBlock computes the MLP in.
-//
-// Workaround for the pure-Go engine (github.com/gomlx/compute v0.1.6): it runs each elementwise op on one
-// goroutine (the activation's Expm1 is ~18% of a ViT-B/32 batch's CPU, the other core idle meanwhile), but runs
-// independent graph nodes concurrently. The MLP treats every row on its own, so computing it as two independent
-// halves of the rows gives the same numbers, and one half's activation runs while the other half's product does:
-// ViT-B/32 batch 8 1.6 -> 1.3 s on 2 Xeon cores. Two, not more: the engine's worker pool has 2*GOMAXPROCS slots,
-// and a product node waits for a free slot while holding its own (workerspool.Pool.Saturate), so 2*GOMAXPROCS
-// products ready at once deadlock (4 on 2 cores; q, k and v are 3, the halves 2). It can go when the engine runs
-// elementwise ops on every core: then BenchmarkImageTower with GOMLX_BACKEND=go is as fast with one part.
-func mlpParts(g *graph.Graph) int {
-	if g.Backend().String() == "go" {
-		return 2
-	}
-	return 1
-}
-
 // attend is CLIPAttention: multi-head scaled dot-product attention with separate q/k/v projections, the queries
 // from the positions in queries, keys and values from every position of x (self-attention when queries is x).
 // queries: [batch, qSeq, hidden], x: [batch, seq, hidden] -> [batch, qSeq, hidden].
-func attend(scope *model.Scope, queries, x *graph.Node, cfg EncoderConfig) *graph.Node {
+func attend(scope *model.Scope, queries, x *graph.Node, cfg EncoderConfig, plan plan) *graph.Node {
 	dims := x.Shape().Dimensions
 	batch, seq := dims[0], dims[1]
 	qSeq := queries.Shape().Dimensions[1]
 	headDim := cfg.Hidden / cfg.Heads
 	split := func(n *graph.Node, seq int) *graph.Node { return graph.Reshape(n, batch, seq, cfg.Heads, headDim) } // [batch, seq, heads, headDim]
-	q := split(Linear(scope.In("q_proj"), queries), qSeq)
-	k := split(Linear(scope.In("k_proj"), x), seq)
-	v := split(Linear(scope.In("v_proj"), x), seq)
-	out, _ := attention.Core(q, k, v, attention.LayoutBSHD, attention.CoreOptions{UseCausalMask: cfg.Causal})
+	qScope, kScope, vScope := scope.In("q_proj"), scope.In("k_proj"), scope.In("v_proj")
+	var q, k, v *graph.Node
+	switch {
+	case plan.fuseProjections && queries == x:
+		qkv := linears([]*model.Scope{qScope, kScope, vScope}, x)
+		q, k, v = qkv[0], qkv[1], qkv[2]
+	case plan.fuseProjections:
+		kv := linears([]*model.Scope{kScope, vScope}, x)
+		q, k, v = Linear(qScope, queries), kv[0], kv[1]
+	default:
+		q, k, v = Linear(qScope, queries), Linear(kScope, x), Linear(vScope, x)
+	}
+	out, _ := attention.Core(split(q, qSeq), split(k, seq), split(v, seq), attention.LayoutBSHD,
+		attention.CoreOptions{UseCausalMask: cfg.Causal})
 	out = graph.Reshape(out, batch, qSeq, cfg.Hidden)
 	return Linear(scope.In("out_proj"), out)
 }
