@@ -13,7 +13,7 @@ import (
 	"sync"
 
 	"github.com/bellingcat/smart-image-sorter/imagefile"
-	"golang.org/x/image/draw"
+	"github.com/bellingcat/smart-image-sorter/models/resample"
 )
 
 // ThumbnailSize and ThumbnailQuality are the defaults for report.html, chosen from measurements
@@ -53,7 +53,9 @@ func ThumbnailOf(img *image.RGBA, size int) ([]byte, error) {
 	return b.Bytes(), nil
 }
 
-// shrink scales img so that its longest side is at most size pixels (Catmull-Rom, as Pillow's bicubic).
+// shrink scales img so that its longest side is at most size pixels, with Pillow's bicubic resize (package
+// resample: AVX2 where the CPU has it, 4x faster than x/image/draw's Catmull-Rom here, which was a quarter of the
+// report's CPU). img's alpha is ignored: thumbnails are opaque JPEGs.
 func shrink(img *image.RGBA, size int) *image.RGBA {
 	w, h := img.Rect.Dx(), img.Rect.Dy()
 	if w <= size && h <= size {
@@ -65,7 +67,13 @@ func shrink(img *image.RGBA, size int) *image.RGBA {
 		w, h = max(1, (w*size+h/2)/h), size
 	}
 	dst := image.NewRGBA(image.Rect(0, 0, w, h))
-	draw.CatmullRom.Scale(dst, dst.Rect, img, img.Rect, draw.Src, nil)
+	resample.Region(img, w, h, dst.Rect, resample.Bicubic, func(y int, row []uint8) {
+		out := dst.Pix[y*dst.Stride : y*dst.Stride+4*w]
+		copy(out, row)
+		for i := 3; i < len(out); i += 4 {
+			out[i] = 0xff
+		}
+	})
 	return dst
 }
 

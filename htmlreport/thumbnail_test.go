@@ -6,11 +6,13 @@ import (
 	"errors"
 	"image"
 	"image/jpeg"
+	"math"
 	"os"
 	"path/filepath"
 	"testing"
 
 	"github.com/bellingcat/smart-image-sorter/imagefile"
+	"golang.org/x/image/draw"
 	"golang.org/x/image/tiff"
 )
 
@@ -133,5 +135,35 @@ func TestThumbnails(t *testing.T) {
 	}
 	if thumbs, errs := Thumbnails(context.Background(), nil, 32, 0, nil); len(thumbs) != 0 || len(errs) != 0 {
 		t.Error("no paths, yet results")
+	}
+}
+
+// TestShrinkLooksLikeCatmullRom: the thumbnail's pixels are what a bicubic (Catmull-Rom) scaling gives, opaque, to
+// within a few levels on average (the two bicubic kernels differ in their support and rounding, not in the picture).
+func TestShrinkLooksLikeCatmullRom(t *testing.T) {
+	img, err := imagefile.Load(filepath.Join(fixtures, "14_astronaut_512x512.jpg"), imagefile.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := shrink(img, 100)
+	want := image.NewRGBA(image.Rect(0, 0, 100, 100))
+	draw.CatmullRom.Scale(want, want.Rect, img, img.Rect, draw.Src, nil)
+	if got.Rect != want.Rect {
+		t.Fatalf("size %v, want %v", got.Rect, want.Rect)
+	}
+	var sum float64
+	for i := range got.Pix {
+		if i%4 == 3 {
+			if got.Pix[i] != 0xff {
+				t.Fatalf("alpha %d at byte %d, want opaque", got.Pix[i], i)
+			}
+			continue
+		}
+		sum += math.Abs(float64(got.Pix[i]) - float64(want.Pix[i]))
+	}
+	if mean := sum / float64(len(got.Pix)*3/4); mean > 3 {
+		t.Errorf("mean difference from Catmull-Rom %.2f levels, want <= 3", mean)
+	} else {
+		t.Logf("mean difference from Catmull-Rom %.2f levels", mean)
 	}
 }
