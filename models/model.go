@@ -16,6 +16,9 @@ type Model interface {
 	// PreprocessImage decodes one image file (imagefile) and preprocesses it into the pixel_values the
 	// image tower takes, CHW. maxPixels limits width*height, checked before decoding.
 	PreprocessImage(path string, maxPixels int64) ([]float32, error)
+	// PreprocessImageSeen is PreprocessImage that also hands the decoded picture (upright, RGB) to seen before
+	// preprocessing it: the sort makes report.html's thumbnails from it instead of decoding each file again.
+	PreprocessImageSeen(path string, maxPixels int64, seen func(*image.RGBA)) ([]float32, error)
 	// PreprocessRGBA preprocesses a picture decoded elsewhere (a video's frame, from ffmpeg) as PreprocessImage
 	// does a decoded file: resize, crop, rescale, normalise.
 	PreprocessRGBA(img *image.RGBA) []float32

@@ -347,8 +347,8 @@ type rawEntry struct {
 
 // put stores a batch of embeddings, other entries of the model's bucket and file records in one transaction.
 // Failures are logged, not fatal.
-func (c *embedCache) put(sums [][32]byte, vecs [][]float32, raw []rawEntry, files []fileEntry) {
-	if !c.usable() || len(vecs)+len(raw)+len(files) == 0 {
+func (c *embedCache) put(sums [][32]byte, vecs [][]float32, raw []rawEntry, files []fileEntry, thumbs []rawEntry) {
+	if !c.usable() || len(vecs)+len(raw)+len(files)+len(thumbs) == 0 {
 		return
 	}
 	defer func() {
@@ -371,6 +371,17 @@ func (c *embedCache) put(sums [][32]byte, vecs [][]float32, raw []rawEntry, file
 		for _, e := range raw {
 			if err := b.Put(e.key[:], e.value); err != nil {
 				return err
+			}
+		}
+		if len(thumbs) > 0 {
+			t, err := tx.CreateBucketIfNotExists(bucketThumbs)
+			if err != nil {
+				return err
+			}
+			for _, e := range thumbs {
+				if err := t.Put(e.key[:], e.value); err != nil {
+					return err
+				}
 			}
 		}
 		return putFiles(tx, files)

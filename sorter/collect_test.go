@@ -160,7 +160,7 @@ func TestLookupAll(t *testing.T) {
 	}
 	stamps[4] = &stamp{Size: 99} // changed since it was recorded
 	stamps[5] = nil              // could not be read
-	c.put(sums, vecs, raw, entries)
+	c.put(sums, vecs, raw, entries, nil)
 	res := c.lookupAll(files, stamps, dim, 2)
 	found := 0
 	for i := range files {

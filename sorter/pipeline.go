@@ -18,12 +18,14 @@ import (
 	"crypto/sha256"
 	"errors"
 	"fmt"
+	"image"
 	"io"
 	"os"
 	"strings"
 	"sync"
 	"sync/atomic"
 
+	"github.com/bellingcat/smart-image-sorter/htmlreport"
 	"github.com/bellingcat/smart-image-sorter/imagefile"
 	"github.com/bellingcat/smart-image-sorter/imageformat"
 )
@@ -40,6 +42,7 @@ type item struct {
 	rec    fileRecord // that record
 	embed  []float32  // from the cache or the model
 	pixels []float32  // preprocessed, waiting for EmbedImages
+	thumb  []byte     // report.html's thumbnail, made from the decoded picture, waiting for the cache
 	score  score
 	video  *videoItem  // a video's frames (video.go); nil for an image
 	skip   string      // not an image: why
@@ -75,6 +78,7 @@ type pipeline struct {
 	maxPixels     int64
 	workers       int
 	batchSize     int
+	thumbnails    bool // make report.html's thumbnail of each image decoded (imageSeer), kept in the cache
 	embedCalls    atomic.Int64
 	hits          atomic.Int64
 	misses        atomic.Int64
@@ -269,7 +273,17 @@ func (p *pipeline) load(ctx context.Context, c candidate, buf []byte) *item {
 
 // preprocess decodes an image the cache does not have.
 func (p *pipeline) preprocess(it *item) *item {
-	pixels, err := p.m.PreprocessImage(it.c.Path, p.maxPixels)
+	var pixels []float32
+	var err error
+	if seer, ok := p.m.(imageSeer); ok && p.thumbnails && p.cache != nil {
+		pixels, err = seer.PreprocessImageSeen(it.c.Path, p.maxPixels, func(img *image.RGBA) {
+			if t, err := htmlreport.ThumbnailOf(img, htmlreport.ThumbnailSize); err == nil {
+				it.thumb = t
+			} // else the report makes it, or says why not
+		})
+	} else {
+		pixels, err = p.m.PreprocessImage(it.c.Path, p.maxPixels)
+	}
 	if err != nil {
 		it.err = &ImageError{Path: it.c.Name, Reason: strings.TrimPrefix(err.Error(), it.c.Path+": "), Kind: errorKind(err)}
 		return it
@@ -345,13 +359,17 @@ func (p *pipeline) embed(b *batch) error {
 	}
 	if p.cache != nil {
 		var files []fileEntry
+		var thumbs []rawEntry
 		for _, it := range b.items {
 			if it.isImage() && !it.known {
 				files = append(files, fileEntry{it.c.Path, fileRecord{stamp: it.stamp, Sum: it.sum, Width: it.width, Height: it.height,
 					Video: it.video != nil}})
 			}
+			if it.thumb != nil {
+				thumbs, it.thumb = append(thumbs, rawEntry{it.sum, it.thumb}), nil
+			}
 		}
-		p.cache.put(sums, embeds, raw, files)
+		p.cache.put(sums, embeds, raw, files, thumbs)
 	}
 	for _, it := range dups {
 		f := first[it.sum]

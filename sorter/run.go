@@ -160,7 +160,8 @@ func (r *runner) sort(ctx context.Context) (*Summary, error) {
 	if len(folderErrs) > 0 {
 		fatal = r.handle(&batch{items: folderErrs})
 	}
-	p := &pipeline{m: r.m, cache: r.cache, video: r.video, text: r.text, dim: len(r.text[0]), maxPixels: r.o.MaxPixels, workers: r.o.Workers, batchSize: batchSize(r.o.BatchSize, r.m)}
+	p := &pipeline{m: r.m, cache: r.cache, video: r.video, text: r.text, dim: len(r.text[0]), maxPixels: r.o.MaxPixels, workers: r.o.Workers, batchSize: batchSize(r.o.BatchSize, r.m),
+		thumbnails: r.o.HTMLReport}
 	pctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	if fatal != nil {

@@ -86,7 +86,12 @@ func (m *Model) CacheKey() string {
 
 // PreprocessImage decodes and preprocesses one image file into pixel_values (CHW float32).
 func (m *Model) PreprocessImage(path string, maxPixels int64) ([]float32, error) {
-	return m.Processor.preprocessFile(path, imagefile.Options{MaxPixels: maxPixels})
+	return m.Processor.preprocessFile(path, imagefile.Options{MaxPixels: maxPixels}, nil)
+}
+
+// PreprocessImageSeen is PreprocessImage that also hands the decoded picture to seen, before preprocessing it.
+func (m *Model) PreprocessImageSeen(path string, maxPixels int64, seen func(*image.RGBA)) ([]float32, error) {
+	return m.Processor.preprocessFile(path, imagefile.Options{MaxPixels: maxPixels}, seen)
 }
 
 // PreprocessRGBA preprocesses a decoded picture (a video's frame) into pixel_values.

@@ -9,12 +9,16 @@ import (
 	"github.com/bellingcat/smart-image-sorter/imagefile"
 )
 
-// File decodes the image file at path with opts and preprocesses it with preprocess (a processor's Preprocess).
-// Decoding failures are *imagefile.Error.
-func File(path string, opts imagefile.Options, preprocess func(*image.RGBA) []float32) ([]float32, error) {
+// File decodes the image file at path with opts and preprocesses it with preprocess (a processor's Preprocess);
+// seen, if not nil, is given the decoded picture first (to make a thumbnail from it without decoding the file
+// again). Decoding failures are *imagefile.Error.
+func File(path string, opts imagefile.Options, preprocess func(*image.RGBA) []float32, seen func(*image.RGBA)) ([]float32, error) {
 	img, err := imagefile.Load(path, opts)
 	if err != nil {
 		return nil, err
+	}
+	if seen != nil {
+		seen(img)
 	}
 	return preprocess(img), nil
 }

@@ -1,12 +1,16 @@
 package imageproc
 
 import (
+	"bytes"
 	"encoding/json"
+	"image"
 	"os"
 	"path/filepath"
 	"reflect"
 	"strings"
 	"testing"
+
+	"github.com/bellingcat/smart-image-sorter/imagefile"
 )
 
 // half is SiglipImageProcessor's rescale and normalisation: x/255, then (x - 0.5) / 0.5.
@@ -116,5 +120,35 @@ func TestAbsent(t *testing.T) {
 		if got := Absent(json.RawMessage(raw)); got != want {
 			t.Errorf("Absent(%q) = %v", raw, got)
 		}
+	}
+}
+
+// TestFileSeen: File hands seen the picture it preprocesses (the decoded file, upright), before preprocessing it.
+func TestFileSeen(t *testing.T) {
+	path := filepath.Join("..", "..", "testdata", "fixtures", "images", "06_exif_orientation6_320x200.jpg")
+	want, err := imagefile.Load(path, imagefile.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var seen *image.RGBA
+	var given *image.RGBA
+	pixels, err := File(path, imagefile.Options{}, func(img *image.RGBA) []float32 {
+		given = img
+		return []float32{1}
+	}, func(img *image.RGBA) {
+		if given != nil {
+			t.Error("seen after preprocess")
+		}
+		seen = img
+	})
+	if err != nil || len(pixels) != 1 {
+		t.Fatalf("File: %v, %v", pixels, err)
+	}
+	if seen == nil || seen != given || seen.Rect != want.Rect || !bytes.Equal(seen.Pix, want.Pix) {
+		t.Errorf("seen is not the decoded picture (%v) that was preprocessed", want.Bounds())
+	}
+	if _, err := File(filepath.Join(t.TempDir(), "missing.png"), imagefile.Options{}, func(*image.RGBA) []float32 { return nil },
+		func(*image.RGBA) { t.Error("seen called for a file that could not be decoded") }); err == nil {
+		t.Error("no error for a missing file")
 	}
 }

@@ -69,11 +69,11 @@ func (p *ImageProcessor) computeFingerprint() string {
 // preprocesses it into 3*ImageSize()*ImageSize() float32 values, CHW. Decoding failures are *imagefile.Error;
 // images over imagefile.DefaultMaxPixels are refused.
 func (p *ImageProcessor) PreprocessFile(path string) ([]float32, error) {
-	return p.preprocessFile(path, imagefile.Options{})
+	return p.preprocessFile(path, imagefile.Options{}, nil)
 }
 
-func (p *ImageProcessor) preprocessFile(path string, opts imagefile.Options) ([]float32, error) {
-	return imageproc.File(path, opts, p.Preprocess)
+func (p *ImageProcessor) preprocessFile(path string, opts imagefile.Options, seen func(*image.RGBA)) ([]float32, error) {
+	return imageproc.File(path, opts, p.Preprocess, seen)
 }
 
 // Preprocess turns an 8-bit RGB image (alpha ignored), already oriented, into 3*ImageSize()*ImageSize() float32
