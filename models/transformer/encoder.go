@@ -106,7 +106,7 @@ func EncoderFirstToken(scope *model.Scope, x *graph.Node, cfg EncoderConfig) *gr
 	for c, x := range chains {
 		layer := last.ResetVisited()
 		normed := LayerNorm(layer.In("layer_norm1"), x, cfg.Eps)
-		x = graph.Add(first(x), attend(layer.In("self_attn"), first(normed), normed, cfg, plan)) // [batch, 1, hidden]
+		x = graph.Add(first(x), attend(layer.In("self_attn"), normed, true, cfg, plan)) // [batch, 1, hidden]
 		chains[c] = mlpBlock(layer, x, cfg, plan)
 	}
 	return graph.Reshape(plan.join(chains), batch, hidden)
@@ -115,7 +115,7 @@ func EncoderFirstToken(scope *model.Scope, x *graph.Node, cfg EncoderConfig) *gr
 // encoderLayer is CLIPEncoderLayer.
 func encoderLayer(scope *model.Scope, x *graph.Node, cfg EncoderConfig, plan plan) *graph.Node {
 	normed := LayerNorm(scope.In("layer_norm1"), x, cfg.Eps)
-	x = graph.Add(x, attend(scope.In("self_attn"), normed, normed, cfg, plan))
+	x = graph.Add(x, attend(scope.In("self_attn"), normed, false, cfg, plan))
 	return mlpBlock(scope, x, cfg, plan)
 }
 
@@ -143,25 +143,30 @@ func mlpBlock(scope *model.Scope, x *graph.Node, cfg EncoderConfig, plan plan) *
 	return graph.Add(x, graph.Reshape(h, dims...))
 }
 
-// attend is CLIPAttention: multi-head scaled dot-product attention with separate q/k/v projections, the queries
-// from the positions in queries, keys and values from every position of x (self-attention when queries is x).
-// queries: [batch, qSeq, hidden], x: [batch, seq, hidden] -> [batch, qSeq, hidden].
-func attend(scope *model.Scope, queries, x *graph.Node, cfg EncoderConfig, plan plan) *graph.Node {
+// attend is CLIPAttention: multi-head scaled dot-product attention with separate q/k/v projections over x, the
+// queries from every position, or only from the first when firstOnly (keys and values always from every position).
+// x: [batch, seq, hidden] -> [batch, seq or 1, hidden].
+func attend(scope *model.Scope, x *graph.Node, firstOnly bool, cfg EncoderConfig, plan plan) *graph.Node {
 	dims := x.Shape().Dimensions
 	batch, seq := dims[0], dims[1]
-	qSeq := queries.Shape().Dimensions[1]
+	qSeq := seq
+	queries := x
+	if firstOnly {
+		qSeq, queries = 1, graph.Slice(x, graph.AxisRange(), graph.AxisRange(0, 1))
+	}
 	headDim := cfg.Hidden / cfg.Heads
 	split := func(n *graph.Node, seq int) *graph.Node { return graph.Reshape(n, batch, seq, cfg.Heads, headDim) } // [batch, seq, heads, headDim]
 	qScope, kScope, vScope := scope.In("q_proj"), scope.In("k_proj"), scope.In("v_proj")
 	var q, k, v *graph.Node
-	switch {
-	case plan.fuseProjections && queries == x:
+	if plan.fuseProjections {
+		// One product, queries of every position included: a separate query product would be a second product
+		// ready at once in each chain (see plan).
 		qkv := linears([]*model.Scope{qScope, kScope, vScope}, x)
 		q, k, v = qkv[0], qkv[1], qkv[2]
-	case plan.fuseProjections:
-		kv := linears([]*model.Scope{kScope, vScope}, x)
-		q, k, v = Linear(qScope, queries), kv[0], kv[1]
-	default:
+		if firstOnly {
+			q = graph.Slice(q, graph.AxisRange(), graph.AxisRange(0, 1))
+		}
+	} else {
 		q, k, v = Linear(qScope, queries), Linear(kScope, x), Linear(vScope, x)
 	}
 	out, _ := attention.Core(split(q, qSeq), split(k, seq), split(v, seq), attention.LayoutBSHD,

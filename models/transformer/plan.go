@@ -18,8 +18,8 @@ import (
 // run while the other's products do. The products must then be few: the engine's worker pool has 2*GOMAXPROCS
 // slots and a product waits for a free slot while holding its own (workerspool.Pool.Saturate), so 2*GOMAXPROCS
 // products ready at once deadlock (4 on 2 cores). Hence q, k and v are one product per chain (their weights
-// concatenated in the graph: a 7 MB copy per layer and call), and each chain has at most one product ready at a
-// time, two in all. A batch of one image cannot be split: its MLP is computed as two row halves instead (again
+// concatenated in the graph: a 7 MB copy per layer and call; in EncoderFirstToken's last layer too, queries of
+// every position included), and each chain has at most one product ready at a time, two in all. A batch of one image cannot be split: its MLP is computed as two row halves instead (again
 // two products at most).
 //
 // Measured on a 2-core Xeon, ViT-B/32 image tower, pure-Go engine: see Encoder's commit and README's Speed section.
