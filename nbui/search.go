@@ -94,7 +94,7 @@ func searchWith(ctx context.Context, out Output, record, query, example string, 
 }
 
 // withLastFolder shows "<doing> <folder>" ("Searching /cases/42"), opens the last sort's model and calls job with
-// the folder to read (see lastFolder), set up for the notebook: a progress bar, the notebook's batch size.
+// the folder to read (see lastFolder), set up for the notebook: a progress bar; the engine's batch size.
 func withLastFolder(ctx context.Context, out Output, record, doing string, job func(models.Model, sorter.Folder, Settings) error) error {
 	last, folder, err := lastFolder(out, record)
 	if err != nil {
