@@ -34,19 +34,23 @@ func Param(scope *model.Scope, g *graph.Graph, name string) *graph.Node {
 }
 
 // Linear is nn.Linear: x @ weight.T + bias, weight stored [out, in] as in the checkpoint. x: [..., in] -> [..., out].
+func Linear(scope *model.Scope, x *graph.Node) *graph.Node {
+	g := x.Graph()
+	var b *graph.Node
+	if scope.GetVariable("bias") != nil {
+		b = Param(scope, g, "bias")
+	}
+	return dense(x, Param(scope, g, "weight"), b)
+}
+
+// dense is x @ w.T + b (b may be nil), w [out, in]. x: [..., in] -> [..., out].
 //
 // Inputs of rank > 2 are flattened to [rows, in] around the product. Workaround for compute-onnx v0.1.5, which
 // emits an ONNX MatMul only for rank <= 2 operands and an Einsum ("abc,dc->abd") otherwise: ONNX Runtime runs that
 // Einsum ~240 ms slower per ViT-B/32 call than the same product as MatMul (batch 1: 3.7 -> 15.5 img/s). The
 // reshapes are free on every engine. It can go when compute-onnx lowers batched Dense to MatMul/Gemm: then
 // BenchmarkImageTower on GOMLX_BACKEND=onnx is as fast without them.
-func Linear(scope *model.Scope, x *graph.Node) *graph.Node {
-	g := x.Graph()
-	w := Param(scope, g, "weight")
-	var b *graph.Node
-	if scope.GetVariable("bias") != nil {
-		b = Param(scope, g, "bias")
-	}
+func dense(x, w, b *graph.Node) *graph.Node {
 	dims := x.Shape().Dimensions
 	if len(dims) <= 2 {
 		return nn.Dense(x, w, b, compute.DenseLayoutOutputsInput)
@@ -67,14 +71,23 @@ func LayerNorm(scope *model.Scope, x *graph.Node, eps float64) *graph.Node {
 func Encoder(scope *model.Scope, x *graph.Node, cfg EncoderConfig) *graph.Node {
 	plan := planFor(x)
 	chains := plan.split(x)
-	layers := scope.In("layers")
-	for i := 0; i < cfg.Layers; i++ {
+	encoderLayers(scope.In("layers"), chains, cfg.Layers, cfg, plan)
+	return plan.join(chains)
+}
+
+// encoderLayers applies the first n layers under layers to each chain (plan.split), in place.
+func encoderLayers(layers *model.Scope, chains []*graph.Node, n int, cfg EncoderConfig, plan plan) {
+	for i := 0; i < n; i++ {
 		layer := layers.In("%d", i)
 		for c, x := range chains {
 			chains[c] = encoderLayer(layer.ResetVisited(), x, cfg, plan)
 		}
 	}
-	return plan.join(chains)
+}
+
+// firstPosition is x's position 0: [batch, seq, ...] -> [batch, 1, ...].
+func firstPosition(x *graph.Node) *graph.Node {
+	return graph.Slice(x, graph.AxisRange(), graph.AxisRange(0, 1))
 }
 
 // EncoderFirstToken is Encoder followed by taking position 0 of its output (CLIP's vision tower pools its class
@@ -89,24 +102,18 @@ func EncoderFirstToken(scope *model.Scope, x *graph.Node, cfg EncoderConfig) *gr
 	}
 	dims := x.Shape().Dimensions
 	batch, hidden := dims[0], dims[2]
-	first := func(n *graph.Node) *graph.Node { return graph.Slice(n, graph.AxisRange(), graph.AxisRange(0, 1)) }
 	if cfg.Layers == 0 {
-		return graph.Reshape(first(x), batch, hidden)
+		return graph.Reshape(firstPosition(x), batch, hidden)
 	}
 	plan := planFor(x)
 	chains := plan.split(x)
 	layers := scope.In("layers")
-	for i := 0; i < cfg.Layers-1; i++ {
-		layer := layers.In("%d", i)
-		for c, x := range chains {
-			chains[c] = encoderLayer(layer.ResetVisited(), x, cfg, plan)
-		}
-	}
+	encoderLayers(layers, chains, cfg.Layers-1, cfg, plan)
 	last := layers.In("%d", cfg.Layers-1)
 	for c, x := range chains {
 		layer := last.ResetVisited()
 		normed := LayerNorm(layer.In("layer_norm1"), x, cfg.Eps)
-		x = graph.Add(first(x), attend(layer.In("self_attn"), normed, true, cfg, plan)) // [batch, 1, hidden]
+		x = graph.Add(firstPosition(x), attend(layer.In("self_attn"), normed, true, cfg, plan)) // [batch, 1, hidden]
 		chains[c] = mlpBlock(layer, x, cfg, plan)
 	}
 	return graph.Reshape(plan.join(chains), batch, hidden)
@@ -150,9 +157,8 @@ func attend(scope *model.Scope, x *graph.Node, firstOnly bool, cfg EncoderConfig
 	dims := x.Shape().Dimensions
 	batch, seq := dims[0], dims[1]
 	qSeq := seq
-	queries := x
 	if firstOnly {
-		qSeq, queries = 1, graph.Slice(x, graph.AxisRange(), graph.AxisRange(0, 1))
+		qSeq = 1
 	}
 	headDim := cfg.Hidden / cfg.Heads
 	split := func(n *graph.Node, seq int) *graph.Node { return graph.Reshape(n, batch, seq, cfg.Heads, headDim) } // [batch, seq, heads, headDim]
@@ -164,9 +170,13 @@ func attend(scope *model.Scope, x *graph.Node, firstOnly bool, cfg EncoderConfig
 		qkv := linears([]*model.Scope{qScope, kScope, vScope}, x)
 		q, k, v = qkv[0], qkv[1], qkv[2]
 		if firstOnly {
-			q = graph.Slice(q, graph.AxisRange(), graph.AxisRange(0, 1))
+			q = firstPosition(q)
 		}
 	} else {
+		queries := x
+		if firstOnly {
+			queries = firstPosition(x)
+		}
 		q, k, v = Linear(qScope, queries), Linear(kScope, x), Linear(vScope, x)
 	}
 	out, _ := attention.Core(split(q, qSeq), split(k, seq), split(v, seq), attention.LayoutBSHD,

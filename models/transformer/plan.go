@@ -1,10 +1,8 @@
 package transformer
 
 import (
-	"github.com/gomlx/compute"
 	"github.com/gomlx/gomlx/core/graph"
 	"github.com/gomlx/gomlx/ml/model"
-	"github.com/gomlx/gomlx/ml/nn"
 )
 
 // plan is how an encoder's graph is laid out for the engine's scheduler: the same numbers either way (every
@@ -78,15 +76,12 @@ func linears(scopes []*model.Scope, x *graph.Node) []*graph.Node {
 		}
 		ws[i], bs[i] = Param(s, g, "weight"), Param(s, g, "bias")
 	}
-	dims := x.Shape().Dimensions
-	in := dims[len(dims)-1]
-	y := nn.Dense(graph.Reshape(x, -1, in), graph.Concatenate(ws, 0), graph.Concatenate(bs, 0), compute.DenseLayoutOutputsInput)
+	y := dense(x, graph.Concatenate(ws, 0), graph.Concatenate(bs, 0)) // [..., sum of outs]
 	outs := make([]*graph.Node, len(scopes))
 	start := 0
 	for i, w := range ws {
 		out := w.Shape().Dimensions[0]
-		part := graph.Slice(y, graph.AxisRange(), graph.AxisRange(start, start+out))
-		outs[i] = graph.Reshape(part, append(append([]int{}, dims[:len(dims)-1]...), out)...)
+		outs[i] = graph.SliceAxis(y, -1, graph.AxisRange(start, start+out))
 		start += out
 	}
 	return outs
