@@ -347,7 +347,7 @@ type rawEntry struct {
 
 // put stores a batch of embeddings, other entries of the model's bucket and file records in one transaction.
 // Failures are logged, not fatal.
-func (c *embedCache) put(sums [][32]byte, vecs [][]float32, raw []rawEntry, files []fileEntry, thumbs []rawEntry) {
+func (c *embedCache) put(sums [][32]byte, vecs [][]float32, raw []rawEntry, files []fileEntry, thumbs map[[32]byte][]byte) {
 	if !c.usable() || len(vecs)+len(raw)+len(files)+len(thumbs) == 0 {
 		return
 	}
@@ -373,16 +373,8 @@ func (c *embedCache) put(sums [][32]byte, vecs [][]float32, raw []rawEntry, file
 				return err
 			}
 		}
-		if len(thumbs) > 0 {
-			t, err := tx.CreateBucketIfNotExists(bucketThumbs)
-			if err != nil {
-				return err
-			}
-			for _, e := range thumbs {
-				if err := t.Put(e.key[:], e.value); err != nil {
-					return err
-				}
-			}
+		if err := putThumbs(tx, thumbs); err != nil {
+			return err
 		}
 		return putFiles(tx, files)
 	})

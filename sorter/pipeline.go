@@ -359,14 +359,14 @@ func (p *pipeline) embed(b *batch) error {
 	}
 	if p.cache != nil {
 		var files []fileEntry
-		var thumbs []rawEntry
+		thumbs := map[[32]byte][]byte{}
 		for _, it := range b.items {
 			if it.isImage() && !it.known {
 				files = append(files, fileEntry{it.c.Path, fileRecord{stamp: it.stamp, Sum: it.sum, Width: it.width, Height: it.height,
 					Video: it.video != nil}})
 			}
 			if it.thumb != nil {
-				thumbs, it.thumb = append(thumbs, rawEntry{it.sum, it.thumb}), nil
+				thumbs[it.sum], it.thumb = it.thumb, nil
 			}
 		}
 		p.cache.put(sums, embeds, raw, files, thumbs)

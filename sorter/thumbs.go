@@ -138,19 +138,24 @@ func (c *embedCache) putThumbs(thumbs map[[32]byte][]byte) {
 			c.fail("writing thumbnails", r)
 		}
 	}()
-	err := c.db.Update(func(tx *bolt.Tx) error {
-		b, err := tx.CreateBucketIfNotExists(bucketThumbs)
-		if err != nil {
-			return err
-		}
-		for sum, t := range thumbs {
-			if err := b.Put(sum[:], t); err != nil {
-				return err
-			}
-		}
-		return nil
-	})
-	if err != nil {
+	if err := c.db.Update(func(tx *bolt.Tx) error { return putThumbs(tx, thumbs) }); err != nil {
 		c.fail("writing thumbnails", err)
 	}
+}
+
+// putThumbs stores thumbnails by key in tx (nothing to do for none).
+func putThumbs(tx *bolt.Tx, thumbs map[[32]byte][]byte) error {
+	if len(thumbs) == 0 {
+		return nil
+	}
+	b, err := tx.CreateBucketIfNotExists(bucketThumbs)
+	if err != nil {
+		return err
+	}
+	for sum, t := range thumbs {
+		if err := b.Put(sum[:], t); err != nil {
+			return err
+		}
+	}
+	return nil
 }
