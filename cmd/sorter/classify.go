@@ -30,7 +30,7 @@ func runClassify(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	revision := fs.String("revision", "", revisionHelp)
 	labelList := fs.String("labels", "", `comma-separated candidate labels, e.g. "weapon, a meme, a picture of a person"`)
 	template := fs.String("template", sorter.DefaultTemplate, "prompt template; {} is replaced by each label")
-	batchSize := fs.Int("batch_size", 0, "images per model call; 0: the engine's choice (8 on ONNX Runtime, 16 on the pure-Go engine, 32 on XLA)")
+	batchSize := fs.Int("batch_size", 0, batchSizeHelp)
 	images, err := parseInterleaved(fs, args)
 	if err != nil {
 		return err

@@ -33,7 +33,7 @@ func runEmbed(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	revision := fs.String("revision", "", revisionHelp)
 	var texts stringList
 	fs.Var(&texts, "text", "a text to embed (repeatable)")
-	batchSize := fs.Int("batch_size", 0, "images per model call; 0: the engine's choice (8 on ONNX Runtime, 16 on the pure-Go engine, 32 on XLA)")
+	batchSize := fs.Int("batch_size", 0, batchSizeHelp)
 	images, err := parseInterleaved(fs, args)
 	if err != nil {
 		return err

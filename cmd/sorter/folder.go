@@ -28,7 +28,7 @@ func addFolderFlags(fs *flag.FlagSet, f *sorter.Folder, what, doing string) *fol
 		model:    fs.String("model", models.DefaultModel, "Hugging Face Hub id or checkpoint folder; tested choices: "+models.ChoiceIDs()),
 		revision: fs.String("revision", "", revisionHelp),
 	}
-	fs.IntVar(&f.BatchSize, "batch_size", 0, "images per model call; 0: the engine's choice (8 on ONNX Runtime, 16 on the pure-Go engine, 32 on XLA)")
+	fs.IntVar(&f.BatchSize, "batch_size", 0, batchSizeHelp)
 	ff.verbose = fs.Bool("verbose", false, "print a line for every image")
 	fs.BoolVar(&f.Recursive, "recursive", f.Recursive, "also read images in sub-folders (hidden folders and the destination are skipped)")
 	fs.Int64Var(&f.MaxPixels, "max-pixels", f.MaxPixels, "skip images with more pixels than this (protects memory)")

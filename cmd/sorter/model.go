@@ -12,6 +12,9 @@ import (
 	"github.com/bellingcat/smart-image-sorter/sorter"
 )
 
+// batchSizeHelp describes --batch_size, whose 0 lets models.Model.BatchSize (engine.BatchSize) choose.
+const batchSizeHelp = "images per model call; 0: the engine's choice (8 on ONNX Runtime, 16 on the pure-Go engine, 32 on XLA)"
+
 // revisionHelp is the help of every verb's --revision flag.
 const revisionHelp = "Hub revision of --model: a branch, tag, commit or pull request (refs/pr/N); default main, " +
 	"or its safetensors conversion pull request when main has no model.safetensors"
