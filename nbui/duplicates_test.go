@@ -2,7 +2,6 @@ package nbui
 
 import (
 	"context"
-	"encoding/csv"
 	"encoding/json"
 	"fmt"
 	"os"
@@ -11,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/bellingcat/smart-image-sorter/internal/csvtest"
 	"github.com/bellingcat/smart-image-sorter/sorter"
 )
 
@@ -73,7 +73,7 @@ func TestDuplicatesAfterSort(t *testing.T) {
 	if v.CSV != wantCSV {
 		t.Errorf("duplicates.csv written to %s, want %s", v.CSV, wantCSV)
 	}
-	rows := readCSV(t, wantCSV)
+	rows := csvtest.Read(t, wantCSV)
 	if len(rows) < 3 || rows[0][0] != "group" {
 		t.Errorf("duplicates.csv: %v", rows)
 	}
@@ -99,7 +99,7 @@ func TestDuplicatesAfterSort(t *testing.T) {
 	if want := filepath.Join(s.Destination+"-duplicates-2", sorter.DuplicatesFile); v2.CSV != want {
 		t.Errorf("second run wrote %s, want %s", v2.CSV, want)
 	}
-	if len(readCSV(t, wantCSV)) != len(rows) {
+	if len(csvtest.Read(t, wantCSV)) != len(rows) {
 		t.Error("the second run changed the first list")
 	}
 }
@@ -129,20 +129,6 @@ func TestDuplicatesFolder(t *testing.T) {
 	if got := DuplicatesFolder(base); got != base+"-duplicates-3" {
 		t.Errorf("with -duplicates and -duplicates-2 taken: got %s, want -duplicates-3", got)
 	}
-}
-
-func readCSV(t *testing.T, path string) [][]string {
-	t.Helper()
-	f, err := os.Open(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	rows, err := csv.NewReader(f).ReadAll()
-	if err != nil {
-		t.Fatal(err)
-	}
-	return rows
 }
 
 // TestNotebookCellsStartFromTheDefaults: the search and duplicates cells show their starting values as numbers

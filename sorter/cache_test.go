@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/bellingcat/smart-image-sorter/internal/csvtest"
 	bolt "go.etcd.io/bbolt"
 )
 
@@ -69,7 +70,7 @@ func TestCacheInvalidation(t *testing.T) {
 		t.Errorf("after changing one file: %d hits, %d misses, %d embedded; want 7, 1, 1", s.CacheHits, s.CacheMisses, m.embedded.Load())
 	}
 	// The new content is scored as what it now is.
-	rows := readCSV(t, filepath.Join(o.Destination, "output.dry-run.csv"))
+	rows := csvtest.Read(t, filepath.Join(o.Destination, "output.dry-run.csv"))
 	for i, n := range column(t, rows, "image_name") {
 		if filepath.Base(n) == "apple.png" && column(t, rows, "label")[i] != "green" {
 			t.Errorf("apple.png (now green) labelled %s", column(t, rows, "label")[i])

@@ -3,6 +3,7 @@ package sorter
 import (
 	"context"
 	"fmt"
+	"github.com/bellingcat/smart-image-sorter/internal/csvtest"
 	"os"
 	"path/filepath"
 	"strings"
@@ -58,7 +59,7 @@ func TestDuplicates(t *testing.T) {
 	if got := groupsText(res); got != want {
 		t.Errorf("groups:\n%s\nwant:\n%s", got, want)
 	}
-	rows := readCSV(t, res.CSV)
+	rows := csvtest.Read(t, res.CSV)
 	if len(rows) != 11 || strings.Join(rows[0], ",") != strings.Join(duplicatesHeader, ",") {
 		t.Fatalf("duplicates.csv: %v", rows)
 	}
@@ -121,7 +122,7 @@ func TestDuplicatesBadInput(t *testing.T) {
 		if err != nil || len(res.Groups) != 0 {
 			t.Fatalf("%d images: %v %v", n, res, err)
 		}
-		if rows := readCSV(t, res.CSV); len(rows) != 1 {
+		if rows := csvtest.Read(t, res.CSV); len(rows) != 1 {
 			t.Errorf("%d images: %d rows", n, len(rows))
 		}
 	}

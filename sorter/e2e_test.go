@@ -5,7 +5,6 @@ package sorter_test
 
 import (
 	"context"
-	"encoding/csv"
 	"encoding/json"
 	"os"
 	"os/exec"
@@ -13,6 +12,7 @@ import (
 	"strconv"
 	"testing"
 
+	"github.com/bellingcat/smart-image-sorter/internal/csvtest"
 	"github.com/bellingcat/smart-image-sorter/models/clip"
 	"github.com/bellingcat/smart-image-sorter/sorter"
 )
@@ -72,7 +72,7 @@ func TestSortFixturesWithCLIP(t *testing.T) {
 					t.Errorf("%s: source removed = %v after %s", img.File, gone, op)
 				}
 			}
-			rows := readCSVFile(t, filepath.Join(opts.Destination, "output.csv"))
+			rows := csvtest.Read(t, filepath.Join(opts.Destination, "output.csv"))
 			want := map[string]string{}
 			for _, img := range golden.Images {
 				want[filepath.Join(src, img.File)] = img.Top1
@@ -129,7 +129,7 @@ func TestSortVideoWithCLIP(t *testing.T) {
 		t.Fatalf("Run: %v; %d videos", err, s.Videos)
 	}
 	best := map[string]float64{}
-	for _, r := range readCSVFile(t, s.FramesFile)[1:] {
+	for _, r := range csvtest.Read(t, s.FramesFile)[1:] {
 		if best[r[1]], err = strconv.ParseFloat(r[3], 64); err != nil {
 			t.Fatal(err)
 		}
@@ -140,19 +140,4 @@ func TestSortVideoWithCLIP(t *testing.T) {
 	if at := best["a picture of a person"]; at >= 3 && at < 4 {
 		t.Errorf(`"a picture of a person" best frame at %v s, in the gradient's second`, at)
 	}
-}
-
-// readCSVFile reads a report whole.
-func readCSVFile(t *testing.T, path string) [][]string {
-	t.Helper()
-	f, err := os.Open(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	rows, err := csv.NewReader(f).ReadAll()
-	if err != nil {
-		t.Fatalf("%s: %v", path, err)
-	}
-	return rows
 }

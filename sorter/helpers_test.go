@@ -1,6 +1,6 @@
 package sorter
 
-// Test helpers: image trees in t.TempDir(), snapshots, CSV reading, golden
+// Test helpers: image trees in t.TempDir(), snapshots, CSV columns (reading: internal/csvtest), golden
 // files, and the child process used by the kill and lock tests (TestMain
 // re-executes the test binary with SORTER_TEST_CHILD set).
 
@@ -8,7 +8,6 @@ import (
 	"bufio"
 	"context"
 	"crypto/sha256"
-	"encoding/csv"
 	"encoding/hex"
 	"encoding/json"
 	"flag"
@@ -125,20 +124,6 @@ func runSort(t testing.TB, m Model, o Options) *Summary {
 		t.Fatalf("Run: %v (hint: %s)", err, Hint(err))
 	}
 	return s
-}
-
-func readCSV(t testing.TB, path string) [][]string {
-	t.Helper()
-	f, err := os.Open(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	rows, err := csv.NewReader(f).ReadAll()
-	if err != nil {
-		t.Fatalf("%s: %v", path, err)
-	}
-	return rows
 }
 
 // column returns the values of a named column (header excluded).

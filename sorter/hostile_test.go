@@ -3,6 +3,7 @@ package sorter
 import (
 	"bytes"
 	"encoding/binary"
+	"github.com/bellingcat/smart-image-sorter/internal/csvtest"
 	"hash/crc32"
 	"os"
 	"path/filepath"
@@ -64,7 +65,7 @@ func TestHostileInputs(t *testing.T) {
 		t.Errorf("blue/: %s", got)
 	}
 	errs := map[string]string{}
-	for _, r := range readCSV(t, filepath.Join(dst, "errors.csv"))[1:] {
+	for _, r := range csvtest.Read(t, filepath.Join(dst, "errors.csv"))[1:] {
 		errs[filepath.Base(r[0])] = r[2] + ": " + r[1]
 	}
 	for name, want := range map[string]string{
@@ -79,7 +80,7 @@ func TestHostileInputs(t *testing.T) {
 		t.Errorf("errors.csv: %v; summary errors %v", errs, s.Errors)
 	}
 	skipped := map[string]string{}
-	for _, r := range readCSV(t, filepath.Join(dst, "skipped.csv"))[1:] {
+	for _, r := range csvtest.Read(t, filepath.Join(dst, "skipped.csv"))[1:] {
 		rel, _ := filepath.Rel(src, r[0])
 		skipped[filepath.ToSlash(rel)] = r[1]
 	}

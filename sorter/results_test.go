@@ -1,6 +1,7 @@
 package sorter
 
 import (
+	"github.com/bellingcat/smart-image-sorter/internal/csvtest"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -18,7 +19,7 @@ func TestReadResultsOfARun(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	rows := readCSV(t, s.OutputFile)
+	rows := csvtest.Read(t, s.OutputFile)
 	if len(got) != len(rows)-1 || len(got) != s.Sorted {
 		t.Fatalf("%d results, want %d (the report's rows, the summary's sorted images)", len(got), len(rows)-1)
 	}

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/bellingcat/smart-image-sorter/internal/csvtest"
 	"image/color"
 	"os"
 	"os/exec"
@@ -66,7 +67,7 @@ func sumBytesHex(b []byte) string { return hexSum(sumBytes(b)) }
 // the sources kept (or, for a move, gone), no temporary file left, no error.
 func checkComplete(t *testing.T, op Operation, orig map[string]string, dst string) {
 	t.Helper()
-	rows := readCSV(t, filepath.Join(dst, "output.csv"))
+	rows := csvtest.Read(t, filepath.Join(dst, "output.csv"))
 	seen := map[string]int{}
 	dests := map[string]bool{}
 	for i, s := range column(t, rows, "source_path") {
@@ -115,7 +116,7 @@ func checkComplete(t *testing.T, op Operation, orig map[string]string, dst strin
 	if placed != len(orig) {
 		t.Errorf("%d files in the label folders, want %d (one per image)", placed, len(orig))
 	}
-	if errRows := readCSV(t, filepath.Join(dst, "errors.csv")); len(errRows) != 1 {
+	if errRows := csvtest.Read(t, filepath.Join(dst, "errors.csv")); len(errRows) != 1 {
 		t.Errorf("errors.csv: %q", errRows[1:])
 	}
 }
@@ -141,7 +142,7 @@ func TestResumeAfterCancel(t *testing.T) {
 			if s.Sorted == 0 || s.Sorted >= 20 || !strings.Contains(s.String(), "--resume") {
 				t.Errorf("sorted %d before stopping; summary:\n%s", s.Sorted, s)
 			}
-			rows := readCSV(t, filepath.Join(dst, "output.csv"))
+			rows := csvtest.Read(t, filepath.Join(dst, "output.csv"))
 			if len(rows)-1 != s.Sorted {
 				t.Errorf("output.csv has %d rows, the summary says %d sorted", len(rows)-1, s.Sorted)
 			}
@@ -182,7 +183,7 @@ func TestModelFailureThenResume(t *testing.T) {
 	if s == nil || s.Sorted != 4 || !s.Stopped {
 		t.Fatalf("summary %+v; want the 2 batches before the failure sorted", s)
 	}
-	if rows := readCSV(t, filepath.Join(dst, "output.csv")); len(rows) != 5 {
+	if rows := csvtest.Read(t, filepath.Join(dst, "output.csv")); len(rows) != 5 {
 		t.Errorf("output.csv has %d rows; the 2 finished batches must be in it", len(rows)-1)
 	}
 	paths := map[string]string{src: "$SRC", dst: "$DEST", o.CachePath: "$CACHE"}
@@ -243,7 +244,7 @@ func TestPlaceErrorRetriedOnResume(t *testing.T) {
 	if s.Sorted != 1 {
 		t.Errorf("resume sorted %d, want the 1 image that failed", s.Sorted)
 	}
-	rows := readCSV(t, filepath.Join(dst, "output.csv"))
+	rows := csvtest.Read(t, filepath.Join(dst, "output.csv"))
 	if n := strings.Count(strings.Join(column(t, rows, "source_path"), "\n"), victim); n != 1 || len(rows) != 5 {
 		t.Errorf("output.csv: %d rows, %s %d times", len(rows)-1, victim, n)
 	}
@@ -264,7 +265,7 @@ func TestResumeAdoptsIdenticalFile(t *testing.T) {
 	if got := strings.Join(listing(t, filepath.Join(dst, "red")), ","); got != "a.png,b (1).png,b.png" {
 		t.Errorf("red/: %s", got)
 	}
-	if rows := readCSV(t, filepath.Join(dst, "output.csv")); len(rows) != 3 {
+	if rows := csvtest.Read(t, filepath.Join(dst, "output.csv")); len(rows) != 3 {
 		t.Errorf("output.csv: %q", rows)
 	}
 }

@@ -2,6 +2,7 @@ package sorter
 
 import (
 	"context"
+	"github.com/bellingcat/smart-image-sorter/internal/csvtest"
 	"os"
 	"path/filepath"
 	"strings"
@@ -152,7 +153,7 @@ func TestSearchCopyTo(t *testing.T) {
 			t.Errorf("%s: copy %s is not the file", h.Image.Rel, h.Copied)
 		}
 	}
-	rows := readCSV(t, res.CSV)
+	rows := csvtest.Read(t, res.CSV)
 	if len(rows) != 3 || strings.Join(rows[0], ",") != strings.Join(searchHeader, ",") || rows[1][0] != "1" {
 		t.Errorf("search.csv: %v", rows)
 	}

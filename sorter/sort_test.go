@@ -3,6 +3,7 @@ package sorter
 import (
 	"context"
 	"errors"
+	"github.com/bellingcat/smart-image-sorter/internal/csvtest"
 	"image/color"
 	"maps"
 	"os"
@@ -30,7 +31,7 @@ func TestSortCopy(t *testing.T) {
 	golden(t, "copy_skipped.csv.golden", placeholders(readFile(t, filepath.Join(dst, "skipped.csv")), paths))
 	golden(t, "copy_summary.golden", placeholders(s.String(), paths))
 
-	rows := readCSV(t, filepath.Join(dst, "output.csv"))
+	rows := csvtest.Read(t, filepath.Join(dst, "output.csv"))
 	if got := rows[0][:3]; !slices.Equal(got, []string{"image_name", "label", "score"}) {
 		t.Errorf("first columns %q, want the original's image_name,label,score", got)
 	}
@@ -65,7 +66,7 @@ func TestSortCopy(t *testing.T) {
 	if s.CacheMisses != 8 || s.CacheHits != 0 || len(s.Errors) != 0 {
 		t.Errorf("cache %d hits %d misses, %d errors", s.CacheHits, s.CacheMisses, len(s.Errors))
 	}
-	if errRows := readCSV(t, filepath.Join(dst, "errors.csv")); len(errRows) != 1 {
+	if errRows := csvtest.Read(t, filepath.Join(dst, "errors.csv")); len(errRows) != 1 {
 		t.Errorf("errors.csv: %q", errRows)
 	}
 }
@@ -137,7 +138,7 @@ func TestSortLinkAndSymlink(t *testing.T) {
 			o := testOptions(t, src, dst, "red", "green", "blue")
 			o.Operation = op
 			runSort(t, newFake(), o)
-			rows := readCSV(t, filepath.Join(dst, "output.csv"))
+			rows := csvtest.Read(t, filepath.Join(dst, "output.csv"))
 			for i, s := range column(t, rows, "source_path") {
 				d := column(t, rows, "destination_path")[i]
 				si, _ := os.Stat(s)
@@ -173,7 +174,7 @@ func TestThreshold(t *testing.T) {
 	if _, err := os.Stat(filepath.Join(dst, UnsortedFolder, "fog.png")); err != nil {
 		t.Errorf("the grey image is not in unsorted/: %v", err)
 	}
-	rows := readCSV(t, filepath.Join(dst, "output.csv"))
+	rows := csvtest.Read(t, filepath.Join(dst, "output.csv"))
 	for i, name := range column(t, rows, "image_name") {
 		unsorted := column(t, rows, "unsorted")[i] == "true"
 		folder := column(t, rows, "folder")[i]
@@ -240,7 +241,7 @@ func TestDryRunTouchesNothing(t *testing.T) {
 	if s.Sorted != 8 || !strings.HasPrefix(s.String(), "Dry run: nothing was copied or moved.") {
 		t.Errorf("summary:\n%s", s)
 	}
-	predicted := column(t, readCSV(t, filepath.Join(dst, "output.dry-run.csv")), "destination_path")
+	predicted := column(t, csvtest.Read(t, filepath.Join(dst, "output.dry-run.csv")), "destination_path")
 
 	// The real run then computes no embedding and puts every file where the dry run said.
 	o.DryRun = false
@@ -249,7 +250,7 @@ func TestDryRunTouchesNothing(t *testing.T) {
 	if n := m2.embedCalls.Load(); n != 0 {
 		t.Errorf("the run after a dry run called EmbedImages %d times; the dry run should have filled the cache", n)
 	}
-	actual := column(t, readCSV(t, filepath.Join(dst, "output.csv")), "destination_path")
+	actual := column(t, csvtest.Read(t, filepath.Join(dst, "output.csv")), "destination_path")
 	if !slices.Equal(predicted, actual) {
 		t.Errorf("dry run predicted %q, the run did %q", predicted, actual)
 	}
@@ -272,7 +273,7 @@ func TestNameCollisions(t *testing.T) {
 	writeImage(t, filepath.Join(dst, "blue", "x.jpg"), "png", blue, 99) // already there, not ours
 	o := testOptions(t, src, dst, "red", "blue")
 	runSort(t, newFake(), o)
-	rows := readCSV(t, filepath.Join(dst, "output.csv"))
+	rows := csvtest.Read(t, filepath.Join(dst, "output.csv"))
 	got := map[string]string{}
 	for i, s := range column(t, rows, "source_path") {
 		rel, _ := filepath.Rel(src, s)
@@ -412,7 +413,7 @@ func TestOutputFileElsewhere(t *testing.T) {
 	o := testOptions(t, src, dst, "red", "green", "blue")
 	o.OutputFile = out
 	s := runSort(t, newFake(), o)
-	if s.OutputFile != out || len(readCSV(t, out)) != 9 {
+	if s.OutputFile != out || len(csvtest.Read(t, out)) != 9 {
 		t.Errorf("report at %s (summary says %s)", out, s.OutputFile)
 	}
 	if _, err := os.Stat(filepath.Join(dst, ErrorsFile)); err != nil {
@@ -445,7 +446,7 @@ func TestHostileLabels(t *testing.T) {
 	if want := []string{"___red", "green_.._.._x", "con blue"}; !slices.Equal(folders, want) {
 		t.Errorf("folders %q, want %q", folders, want)
 	}
-	rows := readCSV(t, filepath.Join(dst, "output.csv"))
+	rows := csvtest.Read(t, filepath.Join(dst, "output.csv"))
 	if labels := column(t, rows, "label"); !slices.Contains(labels, "../red") {
 		t.Errorf("the report lost the original label text: %q", labels)
 	}

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"github.com/bellingcat/smart-image-sorter/internal/csvtest"
 	"image"
 	"image/color"
 	"image/color/palette"
@@ -68,7 +69,7 @@ func videoTree(t testing.TB) string {
 // frameRowsByVideo reads frames.csv: per video, per label, the best frame's seconds.
 func frameRowsByVideo(t *testing.T, path string) map[string]map[string]float64 {
 	t.Helper()
-	rows := readCSV(t, path)
+	rows := csvtest.Read(t, path)
 	if !slices.Equal(rows[0], framesHeader) {
 		t.Fatalf("frames.csv header %v", rows[0])
 	}
@@ -127,7 +128,7 @@ func TestSortVideos(t *testing.T) {
 			t.Errorf("%s: best %s frame at %v s, want within [%v, %v)", name, label, secs, want[0], want[1])
 		}
 	}
-	out := readCSV(t, s.OutputFile)
+	out := csvtest.Read(t, s.OutputFile)
 	if len(out) != 6 {
 		t.Fatalf("output.csv has %d rows, want 6", len(out))
 	}
@@ -223,7 +224,7 @@ func TestVideosWithoutFFmpeg(t *testing.T) {
 	if s.Sorted != 2 || s.Videos != 0 || s.VideosNotRead != 3 {
 		t.Fatalf("sorted %d, videos %d, not read %d; want 2, 0, 3", s.Sorted, s.Videos, s.VideosNotRead)
 	}
-	skipped := readCSV(t, s.SkippedFile)
+	skipped := csvtest.Read(t, s.SkippedFile)
 	n := 0
 	for _, r := range skipped[1:] {
 		if strings.Contains(r[1], "a video (mp4)") && strings.Contains(r[1], "apt install ffmpeg") && strings.Contains(r[1], "--ffmpeg") {
@@ -356,7 +357,7 @@ func TestAnimatedGIF(t *testing.T) {
 		t.Errorf("AnimatedAsVideo: %d videos (want 1: the still GIF stays an image), flag.gif in blue: %v", s2.Videos, fileIn(o2.Destination, "blue", "flag.gif"))
 	}
 	// Looking for a second frame read on in the file: its SHA-256 is still of all of it.
-	out := readCSV(t, s2.OutputFile)
+	out := csvtest.Read(t, s2.OutputFile)
 	for i, name := range column(t, out, "image_name") {
 		if want := sumOf(t, filepath.Join(src, filepath.Base(name))); column(t, out, "sha256")[i] != want {
 			t.Errorf("%s: sha256 %s, want %s", name, column(t, out, "sha256")[i], want)
@@ -429,7 +430,7 @@ func TestResumeWithVideos(t *testing.T) {
 			o := testOptions(t, src, dst, "red", "green", "blue")
 			o.Resume, o.CachePath = true, spec.CachePath
 			s := runSort(t, newFake(), o)
-			if got := len(readCSV(t, s.OutputFile)) - 1; got != 5 {
+			if got := len(csvtest.Read(t, s.OutputFile)) - 1; got != 5 {
 				t.Errorf("output.csv has %d rows, want 5", got)
 			}
 			frames := frameRowsByVideo(t, filepath.Join(dst, FramesFile)) // fails on a repeated row
